@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from typer.exceptions import Abort, Exit, TyperException
 from rich.console import Console
 from rich.table import Table
+from typer.exceptions import Abort, Exit, TyperException
 
 from trilink import __version__
 
@@ -32,12 +32,22 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-out = Console()
-err = Console(stderr=True)
+# Piped output gets a fixed, roomy width so tables stay readable in logs and files.
+out = Console(width=None if sys.stdout.isatty() else 120)
 
 
 class UserError(Exception):
     """A mistake in what the user gave us: reported as one line, exit status 2."""
+
+
+def _say(line: str) -> None:
+    """One plain line on stdout (no wrapping or markup: scripts parse these)."""
+    sys.stdout.write(line + "\n")
+
+
+def _complain(line: str) -> None:
+    """One plain line on stderr."""
+    sys.stderr.write(line + "\n")
 
 
 def _fail(message: str) -> None:
@@ -269,7 +279,7 @@ def fly(
         _fail(f"--step-s: expected a positive number of seconds, got {step_s}")
     sc = load_scenario(scenario)
     flights = fly_scenarios([sc])
-    launches = []
+    launches: list[dict[str, Any]] = []
     for lf in flights:
         if not lf.fit.converged:
             _fail(f"{scenario}: launches.{lf.launch.id}: {lf.fit.message}")
@@ -305,7 +315,7 @@ def flights(
     from trilink.sim.scenario import load_scenario, shipped_scenarios
 
     results = fly_scenarios([load_scenario(s) for s in shipped_scenarios()])
-    rows = []
+    rows: list[dict[str, Any]] = []
     for lf in results:
         s = lf.fit.summary
         err_rel = lf.flight_time_error
@@ -350,17 +360,17 @@ def validate(
 ) -> None:
     """Check scenario files: one line per good file; FILE:LINE: field: problem otherwise."""
     from trilink.sim.flights import fly_scenarios
-    from trilink.sim.scenario import Scenario, ScenarioError, ScenarioInvalid, load_scenario
+    from trilink.sim.scenario import Scenario, ScenarioInvalidError, ScenarioProblem, load_scenario
 
     bad = False
     good: list[tuple[Path, Scenario]] = []
     for f in files:
         try:
             good.append((f, load_scenario(f)))
-        except ScenarioInvalid as exc:
+        except ScenarioInvalidError as exc:
             bad = True
             for e in exc.errors:
-                err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+                _complain(str(e))
     if reachability and good:
         results = fly_scenarios([s for _, s in good])
         lines = _launch_lines(good)
@@ -369,16 +379,15 @@ def validate(
             if not lf.fit.converged:
                 path = next(p for p, s in good if s.id == lf.scenario_id)
                 line = lines.get((str(path), lf.launch.id), 1)
-                e = ScenarioError(str(path), line, f"launches.{lf.launch.id}", lf.fit.message)
-                err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+                e = ScenarioProblem(str(path), line, f"launches.{lf.launch.id}", lf.fit.message)
+                _complain(str(e))
                 failed.add(path)
         if failed:
             bad = True
             good = [(p, s) for p, s in good if p not in failed]
     for path, sc in good:
         n = len(sc.launches)
-        out.print(f"{path}: ok ({sc.id}, {n} launch{'es' if n != 1 else ''})", markup=False,
-                  highlight=False)
+        _say(f"{path}: ok ({sc.id}, {n} launch{'es' if n != 1 else ''})")
     if bad:
         raise typer.Exit(2)
 
@@ -448,33 +457,33 @@ def _root(
     version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,
 ) -> None:
     if version:
-        out.print(f"trilink {__version__}")
+        _say(f"trilink {__version__}")
         raise typer.Exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the typer app and turns user errors into one line, status 2."""
-    from trilink.sim.scenario import ScenarioInvalid
+    from trilink.sim.scenario import ScenarioInvalidError
 
     try:
-        app(args=argv, standalone_mode=False, prog_name="trilink")
+        # Outside standalone mode an Exit raised by a command comes back as the return value.
+        code = app(args=argv, standalone_mode=False, prog_name="trilink")
     except UserError as exc:
-        err.print(f"trilink: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        _complain(f"trilink: error: {exc}")
         return 2
-    except ScenarioInvalid as exc:
+    except ScenarioInvalidError as exc:
         for e in exc.errors:
-            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
+            _complain(str(e))
         return 2
     except Exit as exc:
         return int(exc.exit_code)
     except Abort:
-        err.print("trilink: aborted", markup=False)
+        _complain("trilink: aborted")
         return 130
     except TyperException as exc:  # usage errors: bad flags, missing arguments
-        err.print(f"trilink: error: {exc.format_message()}", markup=False, highlight=False,
-                  soft_wrap=True)
+        _complain(f"trilink: error: {exc.format_message()}")
         return int(exc.exit_code)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:

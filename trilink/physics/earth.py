@@ -95,7 +95,8 @@ def ecef_to_enu(
     """ECEF position (m) to ENU (m) relative to a geodetic reference point."""
     d = _f(r_ecef_m) - geodetic_to_ecef(lat0_rad, lon0_rad, h0_m)
     basis = enu_basis(lat0_rad, lon0_rad)
-    return np.einsum("...ij,...j->...i", basis, d)
+    enu: FloatArray = np.einsum("...ij,...j->...i", basis, d)
+    return enu
 
 
 def enu_to_ecef(
@@ -103,7 +104,7 @@ def enu_to_ecef(
 ) -> FloatArray:
     """ENU (m) relative to a geodetic reference point to ECEF position (m)."""
     basis = enu_basis(lat0_rad, lon0_rad)
-    d = np.einsum("...ji,...j->...i", basis, _f(enu_m))
+    d: FloatArray = np.einsum("...ji,...j->...i", basis, _f(enu_m))
     return d + geodetic_to_ecef(lat0_rad, lon0_rad, h0_m)
 
 

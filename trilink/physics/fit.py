@@ -124,8 +124,8 @@ def fit_flights(
         return LaunchControls(q.lat_rad, q.lon_rad, psi, p, e, q.height_m)
 
     for it in range(1, max_iterations + 1):
-        rows = np.flatnonzero(active)
-        if rows.size == 0:
+        rows = [int(i) for i in np.flatnonzero(active)]
+        if not rows:
             break
         profiles: list[MissileProfile] = []
         ctl: list[LaunchControls] = []

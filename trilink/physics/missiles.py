@@ -104,5 +104,5 @@ def get_profile(name: str) -> MissileProfile:
         return cat.profiles[key]
     upper = name.strip().upper()
     if upper in cat.class_defaults:
-        return cat.profiles[cat.class_defaults[upper]]  # type: ignore[index]
+        return cat.profiles[cat.class_defaults[upper]]
     raise KeyError(f"unknown missile {name!r}; expected one of: {', '.join(profile_names())}")

@@ -90,33 +90,44 @@ class FlightBatch:
             burnout_s=float(self.burnout_s[i]),
         )
 
-    def sample(self, t_s: ArrayLike) -> tuple[F, F, NDArray[np.bool_]]:
+    def sample(self, t_s: ArrayLike, max_queries: int = 1 << 18) -> tuple[F, F, NDArray[np.bool_]]:
         """States of every row at common times since launch.
 
         Returns r (N, M, 3), v (N, M, 3) in ECEF and a validity mask (N, M) that is
         False before launch and after impact (where the states hold the end state).
+        Rows are interpolated in blocks of at most ``max_queries`` samples so that
+        temporaries stay small whatever the batch size.
         """
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
-        n, k = self.t_s.shape
-        # One global searchsorted: rows are offset so their knot times stay increasing.
-        span = float(np.nanmax(self.t_s)) + 1.0
-        offset = np.arange(n)[:, None] * span
-        knots = (self.t_s + offset).ravel()
-        # Padded knots repeat the last time; keep them increasing by a tiny nudge.
-        queries = (np.clip(t[None, :], 0.0, None) + offset).ravel()
-        idx = np.searchsorted(knots, queries, side="right") - 1
-        row_of = np.repeat(np.arange(n), t.size)
-        last = self.n_knots[row_of] - 1
-        idx = np.clip(idx - row_of * k, 0, np.maximum(last - 1, 0))
-        j0 = row_of * k + idx
-        j1 = row_of * k + np.minimum(idx + 1, last)
-        tt = self.t_s.ravel()
-        rr = self.r_ecef_m.reshape(-1, 3)
-        vv = self.v_ecef_m_s.reshape(-1, 3)
-        tq = np.minimum(np.repeat(t[None, :], n, axis=0).ravel(), tt[row_of * k + last])
-        pos, vel = _hermite(tt[j0], tt[j1], rr[j0], vv[j0], rr[j1], vv[j1], np.maximum(tq, 0.0))
+        n = self.size
+        r_out = np.empty((n, t.size, 3))
+        v_out = np.empty((n, t.size, 3))
+        block = max(1, max_queries // max(t.size, 1))
+        for lo in range(0, n, block):
+            hi = min(n, lo + block)
+            r_out[lo:hi], v_out[lo:hi] = self._sample_rows(lo, hi, t)
         valid = (t[None, :] >= 0.0) & (t[None, :] <= self.flight_time_s[:, None])
-        return pos.reshape(n, t.size, 3), vel.reshape(n, t.size, 3), valid
+        return r_out, v_out, valid
+
+    def _sample_rows(self, lo: int, hi: int, t: F) -> tuple[F, F]:
+        ts = self.t_s[lo:hi]
+        n, k = ts.shape
+        last = self.n_knots[lo:hi] - 1
+        # One searchsorted for the block: rows are offset so their knot times stay sorted.
+        span = float(ts.max()) + float(np.abs(t).max()) + 1.0
+        offset = np.arange(n)[:, None] * span
+        tq = np.clip(t[None, :], 0.0, ts[np.arange(n), last][:, None])
+        idx = np.searchsorted((ts + offset).ravel(), (tq + offset).ravel(), side="right")
+        idx = idx.reshape(n, t.size) - 1 - np.arange(n)[:, None] * k
+        idx = np.clip(idx, 0, np.maximum(last - 1, 0)[:, None])
+        base = np.arange(n)[:, None] * k
+        j0 = (base + idx).ravel()
+        j1 = (base + np.minimum(idx + 1, last[:, None])).ravel()
+        tt = ts.ravel()
+        rr = self.r_ecef_m[lo:hi].reshape(-1, 3)
+        vv = self.v_ecef_m_s[lo:hi].reshape(-1, 3)
+        pos, vel = _hermite(tt[j0], tt[j1], rr[j0], vv[j0], rr[j1], vv[j1], tq.ravel())
+        return pos.reshape(n, t.size, 3), vel.reshape(n, t.size, 3)
 
 
 @dataclass(frozen=True)
@@ -173,7 +184,8 @@ def _step_sizes(vb: VehicleBatch, rows: NDArray[np.intp], t: F, r: F, v: F, step
     to_atmosphere_s = (h - ATMOSPHERE_TOP_M) / np.maximum(speed, 1.0)
     coast = np.clip(0.5 * to_atmosphere_s, steps.atmosphere_s, steps.vacuum_s)
     dt = np.where(boosting, steps.boost_s, coast)
-    return np.minimum(dt, ahead)
+    step: F = np.minimum(dt, ahead)
+    return step
 
 
 def propagate(

@@ -204,4 +204,5 @@ class VehicleBatch:
         a -= (0.5 * rho * speed / beta)[:, None] * v
         a += earth.gravity_j2_ecef(r)
         a += earth.rotating_frame_acceleration(r, v)
-        return a
+        total: F = a
+        return total

@@ -92,7 +92,7 @@ class Launch(_Model):
 
 
 class Scenario(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
     title: str
     description: str = ""
@@ -126,7 +126,7 @@ class Scenario(_Model):
 
 
 @dataclass(frozen=True)
-class ScenarioError:
+class ScenarioProblem:
     path: str
     line: int
     field: str
@@ -136,13 +136,15 @@ class ScenarioError:
         return f"{self.path}:{self.line}: {self.field}: {self.problem}"
 
 
-class ScenarioInvalid(Exception):
-    def __init__(self, errors: list[ScenarioError]):
+class ScenarioInvalidError(Exception):
+    def __init__(self, errors: list[ScenarioProblem]):
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
 
 
-def _node_lines(node: yaml.Node, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], int]]:
+def _node_lines(
+    node: yaml.Node, prefix: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], int]]:
     yield prefix, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
@@ -162,7 +164,7 @@ def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
 
 
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
-    """Parse and validate scenario YAML; raises :class:`ScenarioInvalid` with every error."""
+    """Parse and validate scenario YAML; raises :class:`ScenarioInvalidError` with every error."""
     try:
         node = yaml.compose(text)
         raw = yaml.safe_load(text)
@@ -170,20 +172,27 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioInvalid([ScenarioError(path, line, "yaml", str(problem))]) from None
+        raise ScenarioInvalidError([ScenarioProblem(path, line, "yaml", str(problem))]) from None
     if node is None or not isinstance(raw, dict):
-        raise ScenarioInvalid([ScenarioError(path, 1, "(file)", "expected a YAML mapping")])
+        raise ScenarioInvalidError([ScenarioProblem(path, 1, "(file)", "expected a YAML mapping")])
     lines = {tuple(k): v for k, v in _node_lines(node)}
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         errors = []
-        for err in exc.errors(include_url=False):
+        details = exc.errors(include_url=False)
+        locs = [tuple(e["loc"]) for e in details]
+        for err in details:
             loc = tuple(err["loc"])
+            # A list whose items failed also reports itself "too short": noise.
+            if err["type"] == "too_short" and any(
+                o[: len(loc)] == loc and len(o) > len(loc) for o in locs
+            ):
+                continue
             field = ".".join(str(p) for p in loc) or "(file)"
             msg = err["msg"].removeprefix("Value error, ")
-            errors.append(ScenarioError(path, _line_of(lines, loc), field, msg))
-        raise ScenarioInvalid(errors) from None
+            errors.append(ScenarioProblem(path, _line_of(lines, loc), field, msg))
+        raise ScenarioInvalidError(errors) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -192,14 +201,14 @@ def load_scenario(path: str | Path) -> Scenario:
     if not p.exists():
         shipped = shipped_scenario_path(str(path))
         if shipped is None:
-            raise ScenarioInvalid(
-                [ScenarioError(str(path), 0, "(file)", "no such file and no shipped scenario")]
+            raise ScenarioInvalidError(
+                [ScenarioProblem(str(path), 0, "(file)", "no such file and no shipped scenario")]
             )
         p = shipped
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioInvalid([ScenarioError(str(p), 0, "(file)", str(exc))]) from None
+        raise ScenarioInvalidError([ScenarioProblem(str(p), 0, "(file)", str(exc))]) from None
     return parse_scenario(text, str(p))
 
 

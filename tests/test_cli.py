@@ -1,0 +1,99 @@
+"""The command line as users and scripts call it (a real subprocess where it matters)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trilink.cli import main
+
+CONTRACT_KEYS = {"flight_time_s", "apogee_km", "range_km", "burnout_time_s", "impact_lat",
+                 "impact_lon"}
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "trilink.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.mark.parametrize("missile", ["SRBM", "irbm", "Icbm", "hwasong-17"])
+def test_trajectory_json_contract(missile: str) -> None:
+    apogee, rng = {"SRBM": (90, 350), "irbm": (700, 3000)}.get(missile, (2500, 900))
+    proc = _run("trajectory", "--launch", "39.2,125.67", "--azimuth", "80", "--apogee-km",
+                str(apogee), "--range-km", str(rng), "--missile", missile, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)  # exactly one JSON object
+    assert data.keys() >= CONTRACT_KEYS
+    assert data["apogee_km"] == pytest.approx(apogee, rel=0.01)
+    assert data["range_km"] == pytest.approx(rng, rel=0.01)
+    assert 0 < data["burnout_time_s"] < data["flight_time_s"]
+    assert 30 < data["impact_lat"] < 50 and 120 < data["impact_lon"] < 180
+    assert data["track"][0]["t_s"] == 0
+    assert data["track"][-1]["alt_km"] == pytest.approx(0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--launch", "north,east"], "--launch: expected LAT,LON"),
+        (["--launch", "95,125"], "--launch: latitude"),
+        (["--azimuth", "400"], "--azimuth: expected degrees"),
+        (["--missile", "TRIDENT"], "--missile: unknown missile 'TRIDENT'"),
+        (["--apogee-km", "3000", "--range-km", "12000", "--missile", "srbm"], "cannot reach"),
+        (["--azimuth", "east"], "'--azimuth'"),
+    ],
+)
+def test_bad_flags_get_one_line_and_status_2(args: list[str], needle: str) -> None:
+    base = {"--launch": "39.2,125.67", "--azimuth": "90", "--apogee-km": "500",
+            "--range-km": "1500", "--missile": "IRBM"}
+    for k, v in zip(args[::2], args[1::2], strict=True):
+        base[k] = v
+    flat = [x for kv in base.items() for x in kv]
+    proc = _run("trajectory", *flat)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_command_is_one_line() -> None:
+    proc = _run("frobnicate")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "frobnicate" in proc.stderr
+
+
+def test_help_reads_well() -> None:
+    proc = _run("--help")
+    assert proc.returncode == 0
+    for command in ("trajectory", "fly", "flights", "validate", "scenarios", "missiles"):
+        assert command in proc.stdout
+
+
+def test_fly_json_has_published_beside_ours(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fly", "2022-11-03-srbm-koksan", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"] == "2022-11-03-srbm-koksan"
+    assert [launch["id"] for launch in data["launches"]] == ["L1", "L2", "L3"]
+    first = data["launches"][0]
+    assert first["published"]["range_km"] == 500
+    assert first["ours"]["range_km"] == pytest.approx(500, rel=0.01)
+
+
+def test_flights_table_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["flights", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    timed = [r for r in rows if r["published_flight_time_s"]]
+    assert len(timed) == 10
+    assert all(r["converged"] for r in rows)
+
+
+def test_missiles_lists_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["missiles", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["class_defaults"]) >= {"SRBM", "IRBM", "ICBM"}
+    assert {"liquid", "solid"} == {p["propellant"] for p in data["profiles"].values()}
