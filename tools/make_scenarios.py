@@ -58,9 +58,10 @@ IMPACT_REFERENCE: dict[str, tuple[str, float, float, str, dict[str, object]]] = 
         "hwasong-17", 41.7, 136.4, "~250 km off Hokkaido, west of Oshima-Oshima (Japan's MoD)",
         {}),
     "2023-04-13-hwasong18": (
-        "hwasong-18", 41.5, 136.5,
-        "Sea of Japan east of the peninsula, outside Japan's EEZ; apogee not published: 3,000 km"
-        " assumed (a lofted test, as the other ICBM tests)",
+        "hwasong-18", 42.9, 136.9,
+        "Sea of Japan east-north-east of the launch, past the stage drop points KCNA gave (off"
+        " Kimchaek and Hwadae), outside Japan's EEZ; apogee not published: 3,000 km assumed (a"
+        " lofted test, as the other ICBM tests)",
         {"apogee_km": 3000.0, "apogee_assumed": True}),
     "2023-12-17-srbm": ("kn-23", 39.3, 130.4, "Sea of Japan, outside Japan's EEZ", {}),
 }

@@ -28,6 +28,7 @@ AZIMUTH_TOLERANCE_RAD = np.radians(0.02)
 _D_PITCH = np.radians(0.05)
 _D_ENERGY = 0.002
 _D_HEADING = np.radians(0.05)
+_PINNED_LIMIT = 4  # Newton steps pushing against an energy bound before giving up
 _PER_ITERATION = 4  # base flight and one perturbation per control
 
 
@@ -117,6 +118,8 @@ def fit_flights(
     energy = np.full(n, 0.9)
     heading = np.array([q.azimuth_rad for q in requests])
     active = np.ones(n, dtype=bool)
+    # Iterations in a row that asked for more (less) energy than full burn (minimum cut-off).
+    pinned = np.zeros(n, dtype=int)
     results: list[FitResult | None] = [None] * n
 
     def controls(i: int, p: float, e: float, psi: float) -> LaunchControls:
@@ -160,7 +163,7 @@ def fit_flights(
             ok = bool(
                 np.all(np.abs(base[:2]) < TOLERANCE) and abs(base[2]) < AZIMUTH_TOLERANCE_RAD
             )
-            if ok or it == max_iterations:
+            if ok or it == max_iterations or pinned[i] >= _PINNED_LIMIT:
                 active[i] = False
                 results[i] = FitResult(
                     request=q,
@@ -190,7 +193,9 @@ def fit_flights(
                 np.radians(10.0) / max(abs(step[2]), 1e-12),
             )
             pitch[i] = np.clip(pitch[i] + scale * step[0], PITCH_MIN_RAD, PITCH_MAX_RAD)
-            energy[i] = np.clip(energy[i] + scale * step[1], ENERGY_MIN, 1.0)
+            wanted = energy[i] + scale * step[1]
+            energy[i] = np.clip(wanted, ENERGY_MIN, 1.0)
+            pinned[i] = pinned[i] + 1 if wanted != energy[i] else 0
             heading[i] = heading[i] + scale * step[2]
     out: list[FitResult] = []
     for r in results:
