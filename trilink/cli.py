@@ -140,7 +140,7 @@ def _track(flight: Any, step_s: float) -> list[dict[str, float]]:
             "t_s": round(float(a), 1),
             "lat": round(float(np.degrees(b)), 4),
             "lon": round(float((np.degrees(c) + 180.0) % 360.0 - 180.0), 4),
-            "alt_km": round(float(d) / 1e3, 2),
+            "alt_km": round(float(d) / 1e3, 2) + 0.0,  # + 0.0 turns -0.0 into 0.0
             "speed_m_s": round(float(e), 1),
         }
         for a, b, c, d, e in zip(t, lat, lon, h, speed, strict=True)
@@ -174,7 +174,7 @@ def _print_summary(title: str, summary: dict[str, Any], published: dict[str, Any
         where = f"{zone['nation'] or '-'} {zone['zone']}"
         cells = ["impact falls in", where]
         if published is not None:
-            cells.append(str(published.get("impact", ""))[:60])
+            cells.append(str(published.get("impact", "")))
         table.add_row(*cells)
     out.print(table)
     crossings = summary.get("overflight") or []

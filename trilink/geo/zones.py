@@ -35,6 +35,7 @@ from shapely.geometry import MultiPolygon
 
 from trilink.geo import land as _land
 from trilink.geo.land import LandData, build_land, wrap_lon_deg
+from trilink.physics import earth
 
 __all__ = [
     "EEZ_M",
@@ -56,9 +57,7 @@ EEZ_M: Final = 200.0 * NAUTICAL_MILE_M
 """Breadth of the exclusive economic zone (UNCLOS art. 57), metres."""
 
 _CACHE_VERSION: Final = "zones-1"
-_WGS84_A: Final = 6378137.0
-_WGS84_E2: Final = 6.69437999014e-3
-_MEAN_RADIUS_M: Final = 6371008.8
+_MEAN_RADIUS_M: Final = earth.MEAN_RADIUS_M
 # Bisection steps for crossing times: 2**-20 of a sample interval (1 us at 1 s sampling).
 _BISECT_STEPS: Final = 20
 
@@ -105,12 +104,7 @@ class ZoneCrossing:
 
 def _ecef(lat_rad: NDArray[np.float64], lon_rad: NDArray[np.float64]) -> NDArray[np.float64]:
     """WGS84 ECEF (metres) of points on the ellipsoid surface, shape (..., 3)."""
-    slat, clat = np.sin(lat_rad), np.cos(lat_rad)
-    n = _WGS84_A / np.sqrt(1.0 - _WGS84_E2 * slat * slat)
-    return np.stack(
-        [n * clat * np.cos(lon_rad), n * clat * np.sin(lon_rad), n * (1.0 - _WGS84_E2) * slat],
-        axis=-1,
-    )
+    return earth.geodetic_to_ecef(lat_rad, lon_rad, 0.0)
 
 
 def _chord_to_arc_m(chord_m: NDArray[np.float64]) -> NDArray[np.float64]:
