@@ -109,6 +109,29 @@ class FlightBatch:
         valid = (t[None, :] >= 0.0) & (t[None, :] <= self.flight_time_s[:, None])
         return r_out, v_out, valid
 
+    def sample_each(self, t_s: ArrayLike) -> tuple[F, F, NDArray[np.bool_]]:
+        """Row i at its own time t_s[i] (since its launch): r (N, 3), v (N, 3), valid (N,).
+
+        Times outside a flight are clamped to it (valid is False there).
+        """
+        t = np.asarray(t_s, dtype=np.float64).reshape(self.size)
+        n, k = self.t_s.shape
+        rows = np.arange(n)
+        last = self.n_knots - 1
+        end = self.t_s[rows, last]
+        tq = np.clip(t, 0.0, end)
+        # Per-row binary search, vectorised: rows offset so the flattened knots stay sorted.
+        span = float(self.t_s.max()) + 1.0
+        idx = np.searchsorted((self.t_s + rows[:, None] * span).ravel(), tq + rows * span,
+                              side="right") - 1 - rows * k
+        idx = np.clip(idx, 0, np.maximum(last - 1, 0))
+        j1 = np.minimum(idx + 1, last)
+        pos, vel = _hermite(
+            self.t_s[rows, idx], self.t_s[rows, j1], self.r_ecef_m[rows, idx],
+            self.v_ecef_m_s[rows, idx], self.r_ecef_m[rows, j1], self.v_ecef_m_s[rows, j1], tq,
+        )
+        return pos, vel, (t >= 0.0) & (t <= end)
+
     def _sample_rows(self, lo: int, hi: int, t: F) -> tuple[F, F]:
         ts = self.t_s[lo:hi]
         n, k = ts.shape
@@ -194,12 +217,41 @@ def propagate(
     steps: StepSizes | None = None,
 ) -> FlightBatch:
     """Propagate N flights from launch to impact together (vectorised over rows)."""
-    steps = steps or StepSizes()
     vb = VehicleBatch.build(profiles, controls)
+    # At rest on the pad in the Earth-fixed frame.
+    return _integrate(vb, vb.r0_ecef_m.copy(), np.zeros((vb.size, 3)), steps or StepSizes())
+
+
+def propagate_ballistic(
+    r_ecef_m: ArrayLike,
+    v_ecef_m_s: ArrayLike,
+    ballistic_coefficient_kg_m2: ArrayLike,
+    steps: StepSizes | None = None,
+) -> FlightBatch:
+    """Unpowered flights from given ECEF states (N, 3) to impact, with drag.
+
+    Times in the result count from the given states. Used to predict impact points
+    (forward) — see :mod:`trilink.tracking.impact`.
+    """
+    r0 = np.atleast_2d(np.asarray(r_ecef_m, dtype=np.float64))
+    v0 = np.atleast_2d(np.asarray(v_ecef_m_s, dtype=np.float64))
+    n = r0.shape[0]
+    beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (n,))
+    zeros, ones = np.zeros((n, 1)), np.ones((n, 1))
+    vb = VehicleBatch(
+        stage_start_s=zeros, stage_end_s=zeros, stage_mass0_kg=ones, mass_flow_kg_s=zeros,
+        isp_sl_s=ones, isp_vac_s=ones, area_m2=ones, burnout_s=np.zeros(n),
+        payload_kg=np.ones(n), rv_beta_kg_m2=beta.copy(), boost_cd=np.ones(n),
+        vertical_rise_s=np.zeros(n), pitch_end_s=np.ones(n), pitch_final_rad=np.zeros(n),
+        plane_normal=np.tile([0.0, 0.0, 1.0], (n, 1)), r0_ecef_m=r0.copy(),
+    )
+    return _integrate(vb, r0.copy(), v0.copy(), steps or StepSizes())
+
+
+def _integrate(vb: VehicleBatch, r: F, v: F, steps: StepSizes) -> FlightBatch:
+    """The RK4 loop shared by powered and ballistic propagation."""
     n = vb.size
     t = np.zeros(n)
-    r = vb.r0_ecef_m.copy()
-    v = np.zeros((n, 3))  # at rest on the pad in the Earth-fixed frame
     done = np.zeros(n, dtype=bool)
     impacted = np.zeros(n, dtype=bool)
     ts, rs, vs = [t.copy()], [r.copy()], [v.copy()]

@@ -1,0 +1,343 @@
+"""Multi-target tracker of one nation's node: a sans-I/O state machine.
+
+Radar scans in (any of the node's radars, in time order), track events out. Per scan:
+predict every track to the scan time (IMM-EKF, :mod:`trilink.tracking.imm`), gate with
+the chi-square bound, associate by global nearest neighbour (minimum total negative
+log-likelihood, :func:`scipy.optimize.linear_sum_assignment`), update, start tentative
+tracks from unassigned detections, confirm tentative tracks after M hits in the first N
+scans of the radar that started them, and delete tracks left without updates.
+
+The tracker never sees truth: scans' ``truth_ids`` are ignored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import chi2
+
+from trilink.tracking import kernels
+from trilink.tracking.imm import ImmParams, RadarGeometry, TrackBank, polar_to_ecef
+
+F = NDArray[np.float64]
+
+
+class ScanLike(Protocol):
+    """What the tracker reads from a radar scan (see trilink.sensors.RadarScan)."""
+
+    @property
+    def sensor_id(self) -> str: ...
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def site_lat_rad(self) -> float: ...
+    @property
+    def site_lon_rad(self) -> float: ...
+    @property
+    def site_h_m(self) -> float: ...
+    @property
+    def z(self) -> F: ...
+    @property
+    def sigma(self) -> F: ...
+
+
+class TrackStatus(StrEnum):
+    TENTATIVE = "tentative"
+    CONFIRMED = "confirmed"
+    DELETED = "deleted"
+
+
+class EventKind(StrEnum):
+    CONFIRMED = "confirmed"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Track management settings.
+
+    Initiation is two-point: an unassigned detection is a *seed*; on the next scan of the
+    same radar every detection whose implied speed is plausible for a missile starts a
+    candidate track (position from the detection, velocity from the difference).
+    Candidates compete for detections like tracks do; one that collects
+    ``confirm_hits`` detections (seed included) within ``confirm_window`` scans is
+    confirmed, the others die. Several candidates per seed are what keeps a salvo of
+    closely spaced missiles from being paired wrongly.
+    """
+
+    gate_probability: float = 0.9999
+    confirm_hits: int = 4
+    confirm_window: int = 5
+    delete_after_s: float = 60.0
+    tentative_penalty: float = 2.0  # added cost: confirmed tracks win close contests
+    min_speed_m_s: float = 300.0
+    max_speed_m_s: float = 8000.0
+    max_force_m_s2: float = 80.0  # thrust a candidate may need between its two points
+    duplicate_distance: float = 3.0  # Mahalanobis distance under which tracks are one
+    confirm_nis_probability: float = 0.99
+    imm: ImmParams = field(default_factory=ImmParams)
+
+
+@dataclass(frozen=True)
+class TrackEvent:
+    """A track's news: confirmation, an update (state after it) or deletion.
+
+    State x (9: position m, velocity m/s, specific force m/s²) and covariance P are
+    ECEF; ``powered_probability`` is the IMM's weight of the powered mode.
+    """
+
+    kind: EventKind
+    track_id: str
+    t_s: float
+    x: F
+    P: F
+    powered_probability: float
+    sensor_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Seed:
+    sensor_id: str
+    t_s: float
+    pos: F
+    cov: F
+
+
+@dataclass
+class _Meta:
+    track_id: str
+    status: TrackStatus
+    origin_sensor: str
+    scans_seen: int = 1
+    hits: int = 1
+    last_update_s: float = 0.0
+    sensors: set[str] = field(default_factory=set)
+    nis_sum: float = 0.0  # normalised innovations squared of the updates so far
+    nis_dof: int = 0
+
+
+class Tracker:
+    """One node's tracker; feed it scans in time order with :meth:`process`."""
+
+    def __init__(self, nation: str, config: TrackerConfig | None = None) -> None:
+        self.nation = nation
+        self.config = config or TrackerConfig()
+        self.bank = TrackBank(self.config.imm)
+        self.meta: list[_Meta] = []
+        self._counter = 0
+        self._gates: dict[int, float] = {}
+        self._geometry: dict[str, RadarGeometry] = {}
+        self._seeds: dict[str, list[_Seed]] = {}
+
+    def _gate(self, nz: int) -> float:
+        if nz not in self._gates:
+            self._gates[nz] = float(chi2.ppf(self.config.gate_probability, nz))
+        return self._gates[nz]
+
+    def _geo(self, scan: ScanLike) -> RadarGeometry:
+        geo = self._geometry.get(scan.sensor_id)
+        if geo is None:
+            geo = RadarGeometry.at(scan.site_lat_rad, scan.site_lon_rad, scan.site_h_m)
+            self._geometry[scan.sensor_id] = geo
+        return geo
+
+    def _new_id(self) -> str:
+        self._counter += 1
+        return f"{self.nation}-T{self._counter:04d}"
+
+    def process(self, scan: ScanLike) -> list[TrackEvent]:
+        """Take one radar scan; return the events it caused, in a deterministic order."""
+        t = float(scan.t_s)
+        z = np.ascontiguousarray(scan.z, dtype=np.float64)
+        sigma = np.asarray(scan.sigma, dtype=np.float64)
+        R = np.diag(sigma**2)
+        geo = self._geo(scan)
+        events: list[TrackEvent] = []
+        rows = np.flatnonzero(self.bank.t_s <= t).astype(np.int64)
+        self.bank.predict(rows, t)
+
+        assigned_tracks = np.zeros(0, dtype=np.int64)
+        assigned_dets = np.zeros(0, dtype=np.int64)
+        if rows.size and z.shape[0]:
+            cost, nis = self.bank.gate(rows, z, R, geo, self._gate(z.shape[1]))
+            tentative = np.array([self.meta[i].status == TrackStatus.TENTATIVE for i in rows])
+            cost = cost + np.where(tentative, self.config.tentative_penalty, 0.0)[:, None]
+            pick, assigned_dets = _gnn(cost)
+            for a, b in zip(pick, assigned_dets, strict=True):
+                self.meta[rows[a]].nis_sum += float(nis[a, b])
+                self.meta[rows[a]].nis_dof += z.shape[1]
+            assigned_tracks = rows[pick]
+        if assigned_tracks.size:
+            order = np.argsort(assigned_tracks)
+            assigned_tracks, assigned_dets = assigned_tracks[order], assigned_dets[order]
+            self.bank.update(assigned_tracks, z[assigned_dets], R, geo)
+
+        # Book-keeping for tracks of this scan's radar and tracks that were updated.
+        updated = set(assigned_tracks.tolist())
+        for i in rows:
+            m = self.meta[i]
+            if m.status == TrackStatus.TENTATIVE and m.origin_sensor == scan.sensor_id:
+                m.scans_seen += 1
+            if i in updated:
+                m.hits += 1
+                m.last_update_s = t
+                m.sensors.add(scan.sensor_id)
+        x_all, P_all = self.bank.estimates()
+        for j in sorted(updated):
+            m = self.meta[j]
+            if (m.status == TrackStatus.TENTATIVE and m.hits >= self.config.confirm_hits
+                    and self._consistent(m) and self._plausible(x_all[j])):
+                m.status = TrackStatus.CONFIRMED
+                events.append(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
+            if m.status == TrackStatus.CONFIRMED:
+                events.append(self._event(EventKind.UPDATED, j, t, x_all, P_all, scan))
+
+        # Detections no track took: candidates with last scan's seeds, and new seeds.
+        free = np.setdiff1d(np.arange(z.shape[0]), assigned_dets)
+        pos, cov = polar_to_ecef(z[free], geo, sigma) if free.size else (
+            np.zeros((0, 3)), np.zeros((0, 3, 3)))
+        if self._start_candidates(scan.sensor_id, t, pos, cov):
+            x_all, P_all = self.bank.estimates()
+        self._seeds[scan.sensor_id] = [
+            _Seed(scan.sensor_id, t, pos[j], cov[j]) for j in range(pos.shape[0])
+        ]
+
+        events += self._prune(t, x_all, P_all, scan)
+        return events
+
+    def _consistent(self, m: _Meta) -> bool:
+        """A candidate's innovations must look like one missile's: their summed NIS within
+        the chi-square bound of its degrees of freedom (a candidate that hops between two
+        missiles of a salvo fails this)."""
+        bound = chi2.ppf(self.config.confirm_nis_probability, max(m.nis_dof, 1))
+        return m.nis_sum <= float(bound)
+
+    def _plausible(self, x: F) -> bool:
+        """Below the highest apogees, a missile is never slow: a candidate that 'hovers'
+        is a chain of salvo members passing one point in turn, not a missile."""
+        speed = float(np.linalg.norm(x[3:6]))
+        return speed >= self.config.min_speed_m_s or kernels.height_m(x[:3]) > 2000e3
+
+    def _start_candidates(self, sensor_id: str, t: float, pos: F, cov: F) -> bool:
+        """Pair last scan's seeds with this scan's free detections into candidates."""
+        seeds = [s for s in self._seeds.get(sensor_id, []) if s.t_s < t]
+        if not seeds or pos.shape[0] == 0:
+            return False
+        cfg = self.config
+        p0 = np.stack([s.pos for s in seeds])
+        t0 = np.array([s.t_s for s in seeds])
+        dt = t - t0  # (S,)
+        disp = pos[None, :, :] - p0[:, None, :]  # (S, D, 3)
+        speed = np.linalg.norm(disp, axis=2) / dt[:, None]
+        ok = (speed >= cfg.min_speed_m_s) & (speed <= cfg.max_speed_m_s)
+        si, di = np.nonzero(ok)
+        if si.size == 0:
+            return False
+        dts = dt[si][:, None]
+        # Gravity bends the chord: the velocity at the second point is the chord's plus
+        # half the acceleration over the interval (ECEF, point-mass gravity is enough).
+        r = pos[di]
+        g = -kernels.MU * r / np.linalg.norm(r, axis=1, keepdims=True) ** 3
+        vel = disp[si, di] / dts + 0.5 * g * dts
+        c1, c0 = cov[di], np.stack([s.cov for s in seeds])[si]
+        rows = self.bank.add(t, r, c1)
+        force_var = (0.5 * cfg.max_force_m_s2 * dt[si]) ** 2 / 3.0
+        for k, row in enumerate(rows):
+            d = float(dts[k, 0])
+            P = np.zeros((kernels.NX, kernels.NX))
+            P[:3, :3] = c1[k]
+            P[:3, 3:6] = P[3:6, :3] = c1[k] / d
+            P[3:6, 3:6] = (c1[k] + c0[k]) / d**2 + np.eye(3) * force_var[k]
+            P[6:, 6:] = np.eye(3) * cfg.imm.initial_force_sigma_m_s2**2
+            self.bank.Pm[row, :] = P
+            self.bank.xm[row, :, 3:6] = vel[k]
+            self.meta.append(_Meta(self._new_id(), TrackStatus.TENTATIVE, sensor_id, hits=2,
+                                   last_update_s=t, sensors={sensor_id}))
+        return True
+
+    def _prune(self, t: float, x_all: F, P_all: F, scan: ScanLike) -> list[TrackEvent]:
+        cfg = self.config
+        keep = np.ones(len(self.meta), dtype=bool)
+        events: list[TrackEvent] = []
+        for i, m in enumerate(self.meta):
+            reason = ""
+            if m.status == TrackStatus.TENTATIVE:
+                failed = m.scans_seen >= cfg.confirm_window and m.hits < cfg.confirm_hits
+                if failed or t - m.last_update_s > cfg.delete_after_s:
+                    keep[i] = False
+                continue
+            if kernels.height_m(x_all[i, :3]) < 0.0:
+                reason = "impact"
+            elif t - m.last_update_s > cfg.delete_after_s:
+                reason = "no update"
+            if reason:
+                keep[i] = False
+                events.append(self._event(EventKind.DELETED, i, t, x_all, P_all, scan, reason))
+        events += self._drop_duplicates(keep, x_all, P_all, t, scan)
+        if not keep.all():
+            self.bank.keep(keep)
+            self.meta = [m for m, k in zip(self.meta, keep, strict=True) if k]
+        return events
+
+    def _drop_duplicates(self, keep: NDArray[np.bool_], x_all: F, P_all: F, t: float,
+                         scan: ScanLike) -> list[TrackEvent]:
+        """Two confirmed tracks of one missile: keep the older, delete the younger."""
+        conf = [i for i, m in enumerate(self.meta)
+                if keep[i] and m.status == TrackStatus.CONFIRMED]
+        events: list[TrackEvent] = []
+        for a_pos, a in enumerate(conf):
+            for b in conf[a_pos + 1:]:
+                if not (keep[a] and keep[b]):
+                    continue
+                d = x_all[a, :6] - x_all[b, :6]
+                S = P_all[a, :6, :6] + P_all[b, :6, :6]
+                if float(d @ np.linalg.solve(S, d)) < self.config.duplicate_distance**2:
+                    keep[b] = False
+                    events.append(self._event(EventKind.DELETED, b, t, x_all, P_all, scan,
+                                              f"duplicate of {self.meta[a].track_id}"))
+        return events
+
+    def _event(self, kind: EventKind, i: int, t: float, x_all: F, P_all: F, scan: ScanLike,
+               reason: str = "") -> TrackEvent:
+        return TrackEvent(
+            kind=kind,
+            track_id=self.meta[i].track_id,
+            t_s=t,
+            x=x_all[i].copy(),
+            P=P_all[i].copy(),
+            powered_probability=float(self.bank.mu[i, 1]),
+            sensor_id=scan.sensor_id,
+            reason=reason,
+        )
+
+    def confirmed(self) -> list[tuple[str, F, F, float]]:
+        """(track id, x, P, time of last prediction) of every confirmed track."""
+        x_all, P_all = self.bank.estimates()
+        return [
+            (m.track_id, x_all[i], P_all[i], float(self.bank.t_s[i]))
+            for i, m in enumerate(self.meta)
+            if m.status == TrackStatus.CONFIRMED
+        ]
+
+
+def _gnn(cost: F) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Global nearest neighbour: min-cost assignment where gated (finite) costs exist."""
+    finite = np.isfinite(cost)
+    if not finite.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # Non-assignment is allowed: a dummy column per track at a cost above any gated pair.
+    big = float(np.max(cost[finite])) + 1.0
+    n_t, n_z = cost.shape
+    padded = np.full((n_t, n_z + n_t), 1e12)
+    padded[:, :n_z] = np.where(finite, cost, 1e12)
+    padded[np.arange(n_t), n_z + np.arange(n_t)] = big
+    r, c = linear_sum_assignment(padded)
+    ok = (c < n_z) & finite[r, np.minimum(c, n_z - 1)]
+    return r[ok].astype(np.int64), c[ok].astype(np.int64)
