@@ -28,8 +28,10 @@ class ImmParams:
     # ballistic mode needs almost no process noise; more makes it measurably conservative
     # (NEES below its band) over long coasts.
     ballistic_velocity_noise_m2_s3: float = 1e-10
-    powered_velocity_noise_m2_s3: float = 1.0
-    powered_force_noise_m2_s5: float = 20.0
+    powered_velocity_noise_m2_s3: float = 1000.0
+    # Thrust acceleration climbs as propellant burns (da/dt = a²/c: ~20 m/s³ at the end of
+    # a single-stage burn at 25 g) and drops at staging: the powered mode must follow.
+    powered_force_noise_m2_s5: float = 2000.0
     ballistic_residual_force_m_s2: float = 1e-6
     # Above the atmosphere a ballistic object does not become powered again: any leak of
     # the powered mode's wide covariance into the ballistic one would inflate it.
@@ -38,8 +40,8 @@ class ImmParams:
     mean_ballistic_sojourn_in_air_s: float = 20.0
     atmosphere_top_m: float = 100e3
     initial_speed_sigma_m_s: float = 3000.0
-    initial_force_sigma_m_s2: float = 30.0
-    initial_powered_probability: float = 0.5
+    initial_force_sigma_m_s2: float = 100.0
+    initial_powered_probability: float = 0.1
 
     def vector(self) -> F:
         prm = np.empty(k.N_PARAMS)
@@ -120,6 +122,30 @@ class TrackBank:
         self.mu = np.concatenate([self.mu, mu])
         self.t_s = np.concatenate([self.t_s, np.full(m, float(t_s))])
         return np.arange(start, start + m, dtype=np.int64)
+
+    def add_two_point(self, p0: F, c0: F, t0_s: F, p1: F, c1: F, t1_s: float,
+                      max_force_m_s2: float) -> NDArray[np.int64]:
+        """Start tracks from pairs of detections (M, 3) of one object at t0 and t1.
+
+        Position: the second detection. Velocity: the chord plus half the gravity over
+        the interval (point-mass, enough here), its uncertainty from both detections
+        and from an unknown thrust up to ``max_force_m_s2`` (uniform, hence /3).
+        """
+        dt = (t1_s - np.asarray(t0_s, dtype=np.float64))[:, None]
+        g = -k.MU * p1 / np.linalg.norm(p1, axis=1, keepdims=True) ** 3
+        vel = (p1 - p0) / dt + 0.5 * g * dt
+        rows = self.add(t1_s, p1, c1)
+        force_var = (0.5 * max_force_m_s2 * dt[:, 0]) ** 2 / 3.0
+        for j, row in enumerate(rows):
+            d = float(dt[j, 0])
+            P = np.zeros((k.NX, k.NX))
+            P[:3, :3] = c1[j]
+            P[:3, 3:6] = P[3:6, :3] = c1[j] / d
+            P[3:6, 3:6] = (c1[j] + c0[j]) / d**2 + np.eye(3) * force_var[j]
+            P[6:, 6:] = np.eye(3) * self.params.initial_force_sigma_m_s2**2
+            self.Pm[row, :] = P
+            self.xm[row, :, 3:6] = vel[j]
+        return rows
 
     def keep(self, mask: NDArray[np.bool_]) -> None:
         """Drop the tracks where mask is False."""

@@ -240,19 +240,40 @@ def imm_predict(
     for j in range(2):
         for i in range(2):
             c[j] += pi[i, j] * mu[i]
+    # Burnout happens at an unknown moment inside the interval: a powered hypothesis that
+    # turns ballistic now still thrusts for a uniform fraction u of dt. Relative to a
+    # ballistic prediction that displaces it by e_r = a dt² (u − u²/2), e_v = a dt u:
+    # means (dt²/3, dt/2)·a, second moments (2/15 dt⁴, 5/24 dt³, 1/3 dt²)·E[a aᵀ].
+    # Mode 1's contribution to mode 0's mixture is shifted and widened accordingly.
+    sw_x = xm[1].copy()
+    sw_P = Pm[1].copy()
+    for k in range(3):
+        sw_x[k] += dt**2 / 3.0 * xm[1, 6 + k]
+        sw_x[3 + k] += dt / 2.0 * xm[1, 6 + k]
+        for m in range(3):
+            aa = xm[1, 6 + k] * xm[1, 6 + m]
+            second = aa + Pm[1, 6 + k, 6 + m]
+            sw_P[k, m] += (2.0 / 15.0) * dt**4 * second - dt**4 / 9.0 * aa
+            cross = (5.0 / 24.0) * dt**3 * second - dt**3 / 6.0 * aa
+            sw_P[k, 3 + m] += cross
+            sw_P[3 + k, m] += cross
+            sw_P[3 + k, 3 + m] += dt**2 / 3.0 * second - dt**2 / 4.0 * aa
     x0 = np.zeros((2, NX))
     P0 = np.zeros((2, NX, NX))
     for j in range(2):
         for i in range(2):
             w = pi[i, j] * mu[i] / c[j] if c[j] > 0 else 0.5
+            xi = sw_x if (j == 0 and i == 1) else xm[i]
             for k in range(NX):
-                x0[j, k] += w * xm[i, k]
+                x0[j, k] += w * xi[k]
         for i in range(2):
             w = pi[i, j] * mu[i] / c[j] if c[j] > 0 else 0.5
+            xi = sw_x if (j == 0 and i == 1) else xm[i]
+            Pi = sw_P if (j == 0 and i == 1) else Pm[i]
             for k in range(NX):
-                dk = xm[i, k] - x0[j, k]
+                dk = xi[k] - x0[j, k]
                 for m in range(NX):
-                    P0[j, k, m] += w * (Pm[i, k, m] + dk * (xm[i, m] - x0[j, m]))
+                    P0[j, k, m] += w * (Pi[k, m] + dk * (xi[m] - x0[j, m]))
     for j in range(2):
         xm[j, :] = x0[j]
         Pm[j, :, :] = P0[j]

@@ -78,8 +78,10 @@ class TrackerConfig:
     tentative_penalty: float = 2.0  # added cost: confirmed tracks win close contests
     min_speed_m_s: float = 300.0
     max_speed_m_s: float = 8000.0
-    max_force_m_s2: float = 80.0  # thrust a candidate may need between its two points
+    max_force_m_s2: float = 300.0  # thrust (30 g: late single-stage burns) between its two points
     duplicate_distance: float = 3.0  # Mahalanobis distance under which tracks are one
+    duplicate_separation_m: float = 2000.0  # ... and the largest distance apart
+    max_position_sigma_m: float = 20e3  # a track vaguer than this is lost, not kept
     confirm_nis_probability: float = 0.99
     imm: ImmParams = field(default_factory=ImmParams)
 
@@ -240,24 +242,10 @@ class Tracker:
         si, di = np.nonzero(ok)
         if si.size == 0:
             return False
-        dts = dt[si][:, None]
-        # Gravity bends the chord: the velocity at the second point is the chord's plus
-        # half the acceleration over the interval (ECEF, point-mass gravity is enough).
-        r = pos[di]
-        g = -kernels.MU * r / np.linalg.norm(r, axis=1, keepdims=True) ** 3
-        vel = disp[si, di] / dts + 0.5 * g * dts
-        c1, c0 = cov[di], np.stack([s.cov for s in seeds])[si]
-        rows = self.bank.add(t, r, c1)
-        force_var = (0.5 * cfg.max_force_m_s2 * dt[si]) ** 2 / 3.0
-        for k, row in enumerate(rows):
-            d = float(dts[k, 0])
-            P = np.zeros((kernels.NX, kernels.NX))
-            P[:3, :3] = c1[k]
-            P[:3, 3:6] = P[3:6, :3] = c1[k] / d
-            P[3:6, 3:6] = (c1[k] + c0[k]) / d**2 + np.eye(3) * force_var[k]
-            P[6:, 6:] = np.eye(3) * cfg.imm.initial_force_sigma_m_s2**2
-            self.bank.Pm[row, :] = P
-            self.bank.xm[row, :, 3:6] = vel[k]
+        c0 = np.stack([s.cov for s in seeds])
+        rows = self.bank.add_two_point(p0[si], c0[si], t0[si], pos[di], cov[di], t,
+                                       cfg.max_force_m_s2)
+        for _ in rows:
             self.meta.append(_Meta(self._new_id(), TrackStatus.TENTATIVE, sensor_id, hits=2,
                                    last_update_s=t, sensors={sensor_id}))
         return True
@@ -275,6 +263,8 @@ class Tracker:
                 continue
             if kernels.height_m(x_all[i, :3]) < 0.0:
                 reason = "impact"
+            elif np.trace(P_all[i, :3, :3]) > cfg.max_position_sigma_m**2:
+                reason = "diverged"
             elif t - m.last_update_s > cfg.delete_after_s:
                 reason = "no update"
             if reason:
@@ -298,7 +288,10 @@ class Tracker:
                     continue
                 d = x_all[a, :6] - x_all[b, :6]
                 S = P_all[a, :6, :6] + P_all[b, :6, :6]
-                if float(d @ np.linalg.solve(S, d)) < self.config.duplicate_distance**2:
+                # Both tests: uncertain tracks of two missiles near impact are
+                # statistically close, but not metres apart.
+                near = float(np.linalg.norm(d[:3])) < self.config.duplicate_separation_m
+                if near and float(d @ np.linalg.solve(S, d)) < self.config.duplicate_distance**2:
                     keep[b] = False
                     events.append(self._event(EventKind.DELETED, b, t, x_all, P_all, scan,
                                               f"duplicate of {self.meta[a].track_id}"))

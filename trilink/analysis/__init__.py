@@ -1,0 +1,1 @@
+"""Analyses of trilink itself: benchmarks against peer libraries and evaluation metrics."""

@@ -1,0 +1,50 @@
+"""Scoring tracks against truth (evaluation only: trackers never see truth)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import numpy as np
+
+from trilink.sim.truth import Truth
+from trilink.tracking.tracker import EventKind, TrackEvent
+
+CLUTTER = "(clutter)"
+
+
+def nearest_truth(
+    events: Iterable[TrackEvent], truth: Truth, max_distance_m: float = 20e3
+) -> dict[str, Counter[str]]:
+    """For every confirmed track, how many of its updates lay nearest to each missile.
+
+    A track whose counter has one missile key followed one missile; more keys mean a
+    swap or a merge. Distances are Euclidean in ECEF between the updated estimate and
+    the missiles alive at the update time; an update farther than ``max_distance_m``
+    from every missile counts as :data:`CLUTTER`.
+    """
+    out: dict[str, Counter[str]] = {}
+    cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
+    for e in events:
+        if e.kind != EventKind.UPDATED:
+            continue
+        if e.t_s not in cache:
+            s = truth.at(e.t_s)
+            cache[e.t_s] = (s.r_ecef_m, s.alive)
+        r, alive = cache[e.t_s]
+        d = np.linalg.norm(r - e.x[:3], axis=1)
+        d[~alive] = np.inf
+        k = int(np.argmin(d))
+        key = truth.ids[k] if d[k] <= max_distance_m else CLUTTER
+        out.setdefault(e.track_id, Counter())[key] += 1
+    return out
+
+
+def tracks_per_missile(matches: dict[str, Counter[str]]) -> dict[str, set[str]]:
+    """Missile id → the ids of the tracks that mostly followed it."""
+    owner: dict[str, set[str]] = {}
+    for track_id, counts in matches.items():
+        missiles = Counter({k: n for k, n in counts.items() if k != CLUTTER})
+        if missiles:
+            owner.setdefault(missiles.most_common(1)[0][0], set()).add(track_id)
+    return owner
