@@ -97,3 +97,11 @@ def test_missiles_lists_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert set(data["class_defaults"]) >= {"SRBM", "IRBM", "ICBM"}
     assert {"liquid", "solid"} == {p["propellant"] for p in data["profiles"].values()}
+
+
+def test_bench_tracking_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "tracking", "--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in ("rmse_pos_m", "rmse_vel_m_s", "rmse_over_pcrlb", "scan_23_targets_ms"):
+        assert set(data[key]) >= {"trilink", "stonesoup", "filterpy"}, key
+    assert data["speedup_vs_stonesoup"] > 1 and data["speedup_vs_filterpy"] > 1

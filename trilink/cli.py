@@ -452,6 +452,36 @@ def missiles(
     out.print(table)
 
 
+bench_app = typer.Typer(help="Benchmarks, side by side with peer libraries.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("tracking")
+def bench_tracking(
+    seed: Annotated[int, typer.Option(help="measurement noise seed")] = 1,
+    quick: Annotated[bool, typer.Option(help="smoke-test size: seconds, not minutes")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """trilink's tracker against Stone Soup and FilterPy: speed, RMSE, PCRLB.
+
+    Needs the peers: pip install 'trilink[bench]'.
+    """
+    from trilink.analysis.bench_tracking import (
+        PeersMissingError,
+        format_table,
+        run_tracking_benchmark,
+    )
+
+    try:
+        result = run_tracking_benchmark(seed=seed, quick=quick)
+    except PeersMissingError as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit_json(result)
+        return
+    out.print(format_table(result))
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,

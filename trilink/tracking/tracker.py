@@ -279,22 +279,25 @@ class Tracker:
     def _drop_duplicates(self, keep: NDArray[np.bool_], x_all: F, P_all: F, t: float,
                          scan: ScanLike) -> list[TrackEvent]:
         """Two confirmed tracks of one missile: keep the older, delete the younger."""
-        conf = [i for i, m in enumerate(self.meta)
-                if keep[i] and m.status == TrackStatus.CONFIRMED]
+        conf = np.array([i for i, m in enumerate(self.meta)
+                         if keep[i] and m.status == TrackStatus.CONFIRMED], dtype=np.int64)
         events: list[TrackEvent] = []
-        for a_pos, a in enumerate(conf):
-            for b in conf[a_pos + 1:]:
-                if not (keep[a] and keep[b]):
-                    continue
-                d = x_all[a, :6] - x_all[b, :6]
-                S = P_all[a, :6, :6] + P_all[b, :6, :6]
-                # Both tests: uncertain tracks of two missiles near impact are
-                # statistically close, but not metres apart.
-                near = float(np.linalg.norm(d[:3])) < self.config.duplicate_separation_m
-                if near and float(d @ np.linalg.solve(S, d)) < self.config.duplicate_distance**2:
-                    keep[b] = False
-                    events.append(self._event(EventKind.DELETED, b, t, x_all, P_all, scan,
-                                              f"duplicate of {self.meta[a].track_id}"))
+        if conf.size < 2:
+            return events
+        # Only pairs metres apart can be one missile: test those, vectorised first.
+        pos = x_all[conf, :3]
+        sep = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=2)
+        near_a, near_b = np.nonzero(np.triu(sep < self.config.duplicate_separation_m, k=1))
+        for ia, ib in zip(near_a, near_b, strict=True):
+            a, b = int(conf[ia]), int(conf[ib])
+            if not (keep[a] and keep[b]):
+                continue
+            d = x_all[a, :6] - x_all[b, :6]
+            S = P_all[a, :6, :6] + P_all[b, :6, :6]
+            if float(d @ np.linalg.solve(S, d)) < self.config.duplicate_distance**2:
+                keep[b] = False
+                events.append(self._event(EventKind.DELETED, b, t, x_all, P_all, scan,
+                                          f"duplicate of {self.meta[a].track_id}"))
         return events
 
     def _event(self, kind: EventKind, i: int, t: float, x_all: F, P_all: F, scan: ScanLike,
