@@ -372,15 +372,14 @@ def _cholesky_solve_logdet(S: FloatArray, B: FloatArray) -> float:
 @jit
 def innovation(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
                site: FloatArray, basis: FloatArray, nu: FloatArray, S: FloatArray,
-               H: FloatArray) -> float:
-    """Innovation nu, its covariance S and the Mahalanobis distance² of a measurement."""
+               H: FloatArray, PH: FloatArray) -> float:
+    """Innovation nu, its covariance S, P Hᵀ and the Mahalanobis distance² of a plot."""
     nz = zm.shape[0]
     zh = np.empty(nz)
     radar_h(x, site, basis, nz, zh, H)
     for i in range(nz):
         nu[i] = zm[i] - zh[i]
     nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
-    PH = np.empty((NX, nz))
     for i in range(NX):
         for j in range(nz):
             s = 0.0
@@ -412,18 +411,12 @@ def ekf_update(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
     nu = np.empty(nz)
     S = np.empty((nz, nz))
     H = np.empty((nz, NX))
-    d2 = innovation(x, P, zm, R, site, basis, nu, S, H)
+    PH = np.empty((NX, nz))
+    d2 = innovation(x, P, zm, R, site, basis, nu, S, H, PH)
     if not math.isfinite(d2):
         return -math.inf
-    # K = P Hᵀ S⁻¹, via S Kᵀ = H P.
-    HP = np.empty((nz, NX))
-    for i in range(nz):
-        for j in range(NX):
-            s = 0.0
-            for k in range(NX):
-                s += H[i, k] * P[k, j]
-            HP[i, j] = s
-    Kt = HP.copy()
+    # K = P Hᵀ S⁻¹, via S Kᵀ = H P = (P Hᵀ)ᵀ (P symmetric).
+    Kt = PH.T.copy()
     logdet = _cholesky_solve_logdet(S, Kt)
     for i in range(NX):
         s = 0.0
@@ -502,11 +495,12 @@ def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.
     nu = np.empty(nz)
     S = np.empty((nz, nz))
     H = np.empty((nz, NX))
+    PH = np.empty((NX, nz))
     for a in range(n_t):
         i = rows[a]
         combine(xm[i], Pm[i], mu[i], x, P)
         for b in range(n_z):
-            d2 = innovation(x, P, z[b], R, site, basis, nu, S, H)
+            d2 = innovation(x, P, z[b], R, site, basis, nu, S, H, PH)
             if d2 <= gate:
                 logdet = _cholesky_solve_logdet(S.copy(), nu.reshape(nz, 1).copy())
                 cost[a, b] = 0.5 * (d2 + logdet)
