@@ -41,7 +41,7 @@ class ImmParams:
     atmosphere_top_m: float = 100e3
     initial_speed_sigma_m_s: float = 3000.0
     initial_force_sigma_m_s2: float = 100.0
-    initial_powered_probability: float = 0.1
+    initial_powered_probability: float = 0.01
 
     def vector(self) -> F:
         prm = np.empty(k.N_PARAMS)
