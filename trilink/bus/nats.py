@@ -1,0 +1,114 @@
+"""NATS JetStream bus for live mode (the same contract as the in-memory bus).
+
+Layout: one stream per sending nation's outbox, ``OUTBOX_<SENDER>``, subjects
+``trilink.<sender>.<recipient>.p<priority>``; one durable pull consumer per
+(sender, recipient, priority) with explicit acks and an ack wait, so a recipient that
+was away gets everything on return and an unacked message comes back. Duplicates are
+dropped by JetStream's message-id window (header ``Nats-Msg-Id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import nats
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
+from nats.js.errors import NotFoundError
+
+from trilink.bus.base import Delivery
+
+PRIORITIES = (1, 0)  # hotline first
+
+
+class NatsBus:
+    """:class:`trilink.bus.base.Bus` over NATS JetStream; create with :meth:`connect`."""
+
+    def __init__(self, nc: Any, nations: Sequence[str], ack_wait_s: float,
+                 duplicate_window_s: float) -> None:
+        self._nc = nc
+        self._js = nc.jetstream()
+        self.nations = tuple(nations)
+        self.ack_wait_s = ack_wait_s
+        self.duplicate_window_s = duplicate_window_s
+        self._streams: set[str] = set()
+        self._subs: dict[tuple[str, str, int], Any] = {}
+        self._pending: dict[str, Any] = {}
+        self._counter = 0
+
+    @classmethod
+    async def connect(cls, url: str, nations: Sequence[str], ack_wait_s: float = 30.0,
+                      duplicate_window_s: float = 120.0) -> NatsBus:
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=3)
+        bus = cls(nc, nations, ack_wait_s, duplicate_window_s)
+        for sender in bus.nations:
+            await bus._ensure_stream(sender)
+        return bus
+
+    async def _ensure_stream(self, sender: str) -> None:
+        name = f"OUTBOX_{sender}"
+        if name in self._streams:
+            return
+        try:
+            await self._js.stream_info(name)
+        except NotFoundError:
+            await self._js.add_stream(StreamConfig(
+                name=name, subjects=[f"trilink.{sender}.>"],
+                duplicate_window=self.duplicate_window_s))
+        self._streams.add(name)
+
+    async def send(self, sender: str, recipient: str, msg_id: str, data: bytes,
+                   priority: int = 0) -> None:
+        await self._ensure_stream(sender)
+        await self._js.publish(f"trilink.{sender}.{recipient}.p{1 if priority else 0}", data,
+                               stream=f"OUTBOX_{sender}", headers={"Nats-Msg-Id": msg_id})
+
+    async def _sub(self, sender: str, recipient: str, priority: int) -> Any:
+        key = (sender, recipient, priority)
+        if key not in self._subs:
+            await self._ensure_stream(sender)
+            durable = f"{recipient}_from_{sender}_p{priority}"
+            self._subs[key] = await self._js.pull_subscribe(
+                f"trilink.{sender}.{recipient}.p{priority}", durable=durable,
+                stream=f"OUTBOX_{sender}",
+                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s,
+                                      deliver_policy=DeliverPolicy.ALL))
+        return self._subs[key]
+
+    async def receive(self, recipient: str, max_messages: int = 100,
+                      timeout_s: float = 0.0) -> list[Delivery]:
+        out: list[Delivery] = []
+        # Short per-consumer waits: the overall timeout is shared by all consumers.
+        per_fetch = max(timeout_s / max(1, 2 * len(self.nations)), 0.02)
+        for priority in PRIORITIES:
+            for sender in self.nations:
+                if sender == recipient or len(out) >= max_messages:
+                    continue
+                sub = await self._sub(sender, recipient, priority)
+                try:
+                    msgs = await sub.fetch(max_messages - len(out), timeout=per_fetch)
+                except (TimeoutError, NatsTimeoutError):
+                    continue
+                for msg in msgs:
+                    self._counter += 1
+                    token = f"{sender}/{recipient}/{self._counter}"
+                    self._pending[token] = msg
+                    headers = msg.headers or {}
+                    out.append(Delivery(sender, recipient, headers.get("Nats-Msg-Id", ""),
+                                        bytes(msg.data), priority,
+                                        int(msg.metadata.num_delivered), token))
+        return out
+
+    async def ack(self, delivery: Delivery) -> None:
+        msg = self._pending.pop(delivery.token, None)
+        if msg is not None:
+            await msg.ack()
+
+    async def close(self) -> None:
+        # Pull subscriptions do not drain (the client waits out its drain timeout):
+        # unsubscribe them, then close. Unacked messages stay on the server for later.
+        for sub in self._subs.values():
+            await sub.unsubscribe()
+        self._subs.clear()
+        await self._nc.close()
