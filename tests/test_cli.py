@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +106,25 @@ def test_bench_tracking_json_contract(capsys: pytest.CaptureFixture[str]) -> Non
     for key in ("rmse_pos_m", "rmse_vel_m_s", "rmse_over_pcrlb", "scan_23_targets_ms"):
         assert set(data[key]) >= {"trilink", "stonesoup", "filterpy"}, key
     assert data["speedup_vs_stonesoup"] > 1 and data["speedup_vs_filterpy"] > 1
+
+
+def test_audit_verify_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    from trilink.sharing.audit import AuditLog
+
+    path = tmp_path / "JPN.sqlite"
+    with AuditLog(path) as log:
+        for i in range(5):
+            log.append(1_000 + i, "sent", peer="USA", kind="missile_track", seq=i + 1)
+    assert main(["audit", "verify", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == f"{path}: intact, 5 records"
+    db = sqlite3.connect(path)  # a forger with write access: triggers off, one row edited
+    db.execute("DROP TRIGGER audit_no_update")
+    db.execute("UPDATE audit SET peer = 'KOR' WHERE id = 3")
+    db.commit()
+    db.close()
+    assert main(["audit", "verify", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"{path}: record 3:") and "\n" not in err
+    assert main(["audit", "verify", str(tmp_path / "missing.sqlite")]) == 2

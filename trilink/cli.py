@@ -452,6 +452,22 @@ def missiles(
     out.print(table)
 
 
+audit_app = typer.Typer(help="Nodes' hash-chained audit logs.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    file: Annotated[Path, typer.Argument(help="a node's audit log (SQLite)")],
+) -> None:
+    """Exit 0 if the hash chain is intact; 1 and the first broken record otherwise."""
+    from trilink.sharing.audit import verify_cli
+
+    code = verify_cli(str(file))
+    if code:
+        raise typer.Exit(code)
+
+
 bench_app = typer.Typer(help="Benchmarks, side by side with peer libraries.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 

@@ -1,0 +1,199 @@
+"""Track-to-track fusion: partners' tracks joined with one's own, without over-confidence.
+
+Partners share tracks, not plots, and their estimates are correlated with ours in ways
+nobody knows (common process noise, shared earlier data, relays). Fusion therefore uses
+**covariance intersection** (Julier & Uhlmann): for any cross-correlation the fused
+covariance bounds the true error. The weight ω minimises the fused covariance's
+determinant (golden-section search on [0, 1]).
+
+Association: a partner's track and a local track describe one missile when their
+time-aligned states are statistically close (chi-square gate on the position and
+velocity difference with the summed covariances); assignment is global nearest
+neighbour, and the pairing is remembered (``FusedPicture``), so that the different
+track numbers nations give one missile map to one fused object.
+
+Frames: ECEF; state 9 = position (m), velocity (m/s), specific force (m/s²); only the
+first six states are fused (the specific force is kept from the more powered source).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+from scipy.stats import chi2
+
+from trilink.tracking import kernels
+from trilink.tracking.imm import ImmParams
+
+F = NDArray[np.float64]
+_PRM = ImmParams().vector()
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def covariance_intersection(x_a: F, P_a: F, x_b: F, P_b: F) -> tuple[F, F, float]:
+    """Fuse two estimates of one state with unknown cross-correlation.
+
+    Returns the fused state, covariance and the weight ω of estimate a.
+    """
+    Ia, Ib = np.linalg.inv(P_a), np.linalg.inv(P_b)
+
+    def logdet(w: float) -> float:
+        sign, value = np.linalg.slogdet(w * Ia + (1.0 - w) * Ib)
+        return -float(value) if sign > 0 else math.inf
+
+    lo, hi = 0.0, 1.0
+    c = hi - _GOLDEN * (hi - lo)
+    d = lo + _GOLDEN * (hi - lo)
+    fc, fd = logdet(c), logdet(d)
+    for _ in range(40):
+        if fc < fd:
+            hi, d, fd = d, c, fc
+            c = hi - _GOLDEN * (hi - lo)
+            fc = logdet(c)
+        else:
+            lo, c, fc = c, d, fd
+            d = lo + _GOLDEN * (hi - lo)
+            fd = logdet(d)
+    candidates = [(logdet(0.0), 0.0), (logdet(1.0), 1.0), (fc, c), (fd, d)]
+    w = min(candidates)[1]
+    info = w * Ia + (1.0 - w) * Ib
+    P = np.linalg.inv(info)
+    x = P @ (w * Ia @ x_a + (1.0 - w) * Ib @ x_b)
+    return x, 0.5 * (P + P.T), w
+
+
+def predict_track(x: F, P: F, dt_s: float, powered_probability: float) -> tuple[F, F]:
+    """A shared track (9 states, ECEF) predicted dt_s ahead with the tracker's model
+    (the powered mode if the sender judged it more likely)."""
+    xp = np.array(x, dtype=np.float64, copy=True)
+    Pp = np.array(P, dtype=np.float64, copy=True)
+    if dt_s > 0:
+        kernels.predict_mode(xp, Pp, float(dt_s), 1 if powered_probability > 0.5 else 0, _PRM)
+    return xp, Pp
+
+
+@dataclass(frozen=True)
+class SourceTrack:
+    """One nation's track as shared (or the local one): state at time t_s."""
+
+    nation: str
+    track_id: str
+    t_s: float
+    x: F
+    P: F
+    powered_probability: float
+
+
+@dataclass
+class FusedObject:
+    fused_id: str
+    sources: dict[str, SourceTrack] = field(default_factory=dict)  # key: nation/track_id
+    t_s: float = 0.0
+    x: F = field(default_factory=lambda: np.zeros(9))
+    P: F = field(default_factory=lambda: np.eye(9))
+
+
+class FusedPicture:
+    """A node's fused picture: every missile once, whoever tracks it.
+
+    Feed it tracks (local or verified partner tracks) with :meth:`update`; read the
+    fused objects with :meth:`objects` at a time of your choice.
+    """
+
+    def __init__(self, nation: str, gate_probability: float = 0.999) -> None:
+        self.nation = nation
+        self._gate = float(chi2.ppf(gate_probability, 6))
+        self._objects: dict[str, FusedObject] = {}
+        self._owner: dict[str, str] = {}  # source key → fused id
+        self._counter = 0
+
+    def update(self, tracks: list[SourceTrack]) -> None:
+        """Take the latest state of some tracks; associate new ones, refresh known ones."""
+        new: list[SourceTrack] = []
+        for tr in tracks:
+            key = f"{tr.nation}/{tr.track_id}"
+            if key in self._owner:
+                obj = self._objects[self._owner[key]]
+                obj.sources[key] = tr
+            else:
+                new.append(tr)
+        if new:
+            self._associate(new)
+        for obj in self._objects.values():
+            self._fuse(obj)
+
+    def _associate(self, new: list[SourceTrack]) -> None:
+        objs = list(self._objects.values())
+        for obj in objs:
+            self._fuse(obj)
+        cost = np.full((len(new), len(objs)), np.inf)
+        for i, tr in enumerate(new):
+            for j, obj in enumerate(objs):
+                # One nation never reports one missile twice under two live ids here.
+                if any(s.nation == tr.nation for s in obj.sources.values()):
+                    continue
+                t = max(tr.t_s, obj.t_s)
+                xa, Pa = predict_track(tr.x, tr.P, t - tr.t_s, tr.powered_probability)
+                xb, Pb = predict_track(obj.x, obj.P, t - obj.t_s, 0.0)
+                d = (xa - xb)[:6]
+                S = (Pa + Pb)[:6, :6]
+                d2 = float(d @ np.linalg.solve(S, d))
+                if d2 <= self._gate:
+                    cost[i, j] = d2
+        paired: set[int] = set()
+        if objs:
+            big = 1e12
+            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, big))
+            for i, j in zip(rows, cols, strict=True):
+                if np.isfinite(cost[i, j]):
+                    tr = new[i]
+                    key = f"{tr.nation}/{tr.track_id}"
+                    objs[j].sources[key] = tr
+                    self._owner[key] = objs[j].fused_id
+                    paired.add(int(i))
+        for i, tr in enumerate(new):
+            if i in paired:
+                continue
+            self._counter += 1
+            fid = f"{self.nation}-F{self._counter:04d}"
+            key = f"{tr.nation}/{tr.track_id}"
+            self._objects[fid] = FusedObject(fid, {key: tr})
+            self._owner[key] = fid
+
+    def _fuse(self, obj: FusedObject) -> None:
+        sources = sorted(obj.sources.values(), key=lambda s: (s.nation, s.track_id))
+        t = max(s.t_s for s in sources)
+        x = P = None
+        for s in sources:
+            xs, Ps = predict_track(s.x, s.P, t - s.t_s, s.powered_probability)
+            if x is None or P is None:
+                x, P = xs, Ps
+                continue
+            xf, Pf, _ = covariance_intersection(x[:6], P[:6, :6], xs[:6], Ps[:6, :6])
+            x = np.concatenate([xf, x[6:]])
+            P9 = np.array(P, copy=True)
+            P9[:6, :6] = Pf
+            P9[:6, 6:] = 0.0
+            P9[6:, :6] = 0.0
+            P = P9
+        assert x is not None and P is not None
+        obj.t_s, obj.x, obj.P = t, x, P
+
+    def objects(self) -> list[FusedObject]:
+        """Every fused object, in creation order."""
+        return list(self._objects.values())
+
+    def drop_source(self, nation: str, track_id: str) -> None:
+        """Forget a source track (deleted by its owner); objects left empty go too."""
+        key = f"{nation}/{track_id}"
+        fid = self._owner.pop(key, None)
+        if fid is None:
+            return
+        obj = self._objects[fid]
+        obj.sources.pop(key, None)
+        if not obj.sources:
+            del self._objects[fid]
