@@ -228,9 +228,22 @@ def test_replay() -> None:
     assert isinstance(v.check(data, T0), Accepted)
     r = v.check(data, T0)
     assert reason(r) is Reason.REPLAY and "10" in r.detail  # type: ignore[union-attr]
+    # Out of order is fine (routes differ in latency); the same seq twice is not.
+    assert isinstance(v.check(wire(seq=9), T0), Accepted)
     assert reason(v.check(wire(seq=9), T0)) is Reason.REPLAY
     assert isinstance(v.check(wire(seq=11), T0), Accepted)
     assert v.last_seq == {("JPN", KEYS["JPN"].key_id): 11}
+
+
+def test_replay_memory_is_bounded_by_the_time_window() -> None:
+    v = verifier()
+    past = 300 * NS_PER_S
+    assert isinstance(v.check(wire(seq=1, created_ns=T0), T0), Accepted)
+    later = T0 + past + 10 * NS_PER_S
+    assert isinstance(v.check(wire(seq=2, created_ns=later), later), Accepted)
+    # seq 1 left the window and was forgotten, yet cannot come back: it is stale.
+    assert reason(v.check(wire(seq=1, created_ns=T0), later)) is Reason.OUT_OF_WINDOW
+    assert 1 not in v._seen[("JPN", KEYS["JPN"].key_id)]
 
 
 def test_rejections_do_not_advance_replay_state() -> None:

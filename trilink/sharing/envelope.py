@@ -497,6 +497,11 @@ class Verifier:
     registry: KeyRegistry
     window: Window = DEFAULT_WINDOW
     last_seq: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Sequence numbers accepted within the time window, per (sender, key): envelopes of
+    # one sender may overtake each other on routes of different latency (a direct hop
+    # and a relay), so order is not required — uniqueness is.
+    _seen: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)
+    _floor: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def check(self, data: bytes, now_ns: int) -> Accepted | Rejection:
         """Accept ``data`` (and record its ``seq``) or say why not. Never raises."""
@@ -522,11 +527,16 @@ class Verifier:
                              f"created {-age_ns / NS_PER_S:.3f} s in the future, limit "
                              f"{self.window.future_ns / NS_PER_S:g} s", env)
         stream = (env.sender, env.key_id)
-        last = self.last_seq.get(stream)
-        if last is not None and env.seq <= last:
+        seen = self._seen.setdefault(stream, {})
+        # Forget what has left the time window: older envelopes fail the window test.
+        cutoff = now_ns - self.window.past_ns
+        for old in [q for q, c in seen.items() if c < cutoff]:
+            self._floor[stream] = max(self._floor.get(stream, 0), old)
+            del seen[old]
+        if env.seq in seen or env.seq <= self._floor.get(stream, 0):
             return Rejection(Reason.REPLAY,
-                             f"seq {env.seq} from {env.sender}/{env.key_id} "
-                             f"≤ last accepted {last}", env)
+                             f"seq {env.seq} from {env.sender}/{env.key_id} already "
+                             "accepted", env)
         if env.recipient != self.me and self.me not in env.via:
             return Rejection(Reason.NOT_ADDRESSED,
                              f"addressed to {env.recipient} via {list(env.via)}, "
@@ -537,5 +547,6 @@ class Verifier:
             return Rejection(Reason.NOT_RELEASABLE,
                              f"REL TO {'/'.join(env.rel_to)} from {env.originator} "
                              f"excludes {', '.join(dict.fromkeys(outside))}", env)
-        self.last_seq[stream] = env.seq
+        seen[env.seq] = env.created_ns
+        self.last_seq[stream] = max(env.seq, self.last_seq.get(stream, 0))
         return Accepted(env, relay=env.recipient != self.me)

@@ -90,11 +90,15 @@ class SourceTrack:
 
 @dataclass
 class FusedObject:
+    """One missile in the picture: its source tracks (latest state of each, keyed
+    ``nation/track_id``, kept after they end) and the fused state of the fresh ones."""
+
     fused_id: str
-    sources: dict[str, SourceTrack] = field(default_factory=dict)  # key: nation/track_id
+    sources: dict[str, SourceTrack] = field(default_factory=dict)
     t_s: float = 0.0
     x: F = field(default_factory=lambda: np.zeros(9))
     P: F = field(default_factory=lambda: np.eye(9))
+    powered_probability: float = 0.0
 
 
 class FusedPicture:
@@ -104,8 +108,16 @@ class FusedPicture:
     fused objects with :meth:`objects` at a time of your choice.
     """
 
-    def __init__(self, nation: str, gate_probability: float = 0.999) -> None:
+    def __init__(self, nation: str, gate_probability: float = 0.999,
+                 stale_after_s: float = 60.0, live_within_s: float = 15.0) -> None:
         self.nation = nation
+        self.stale_after_s = stale_after_s
+        # A source updated this recently is a live track: one nation cannot have two
+        # live tracks on one missile (shares come every few seconds).
+        self.live_within_s = live_within_s
+        self.merge_every_s = 10.0
+        self.max_separation_m = 10e3
+        self._last_merge_s = -np.inf
         self._gate = float(chi2.ppf(gate_probability, 6))
         self._objects: dict[str, FusedObject] = {}
         self._owner: dict[str, str] = {}  # source key → fused id
@@ -114,34 +126,42 @@ class FusedPicture:
     def update(self, tracks: list[SourceTrack]) -> None:
         """Take the latest state of some tracks; associate new ones, refresh known ones."""
         new: list[SourceTrack] = []
+        touched: set[str] = set()
         for tr in tracks:
             key = f"{tr.nation}/{tr.track_id}"
             if key in self._owner:
                 obj = self._objects[self._owner[key]]
                 obj.sources[key] = tr
+                touched.add(obj.fused_id)
             else:
                 new.append(tr)
         if new:
-            self._associate(new)
-        for obj in self._objects.values():
-            self._fuse(obj)
+            touched |= self._associate(new)
+        for fid in sorted(touched):
+            if fid in self._objects:
+                self._fuse(self._objects[fid])
+        # Pairs that could not merge earlier (two live tracks of one nation) may later:
+        # look again now and then, not at every update (it is quadratic).
+        t_now = max(tr.t_s for tr in tracks) if tracks else self._last_merge_s
+        if new or t_now - self._last_merge_s >= self.merge_every_s:
+            self._last_merge_s = t_now
+            self._merge_duplicates()
 
-    def _associate(self, new: list[SourceTrack]) -> None:
-        objs = list(self._objects.values())
-        for obj in objs:
-            self._fuse(obj)
+    def _associate(self, new: list[SourceTrack]) -> set[str]:
+        """Join new tracks to objects or start objects; returns the ids touched."""
+        t_new = max(tr.t_s for tr in new)
+        # Only objects still being tracked can take a new track: an old object's
+        # prediction is too vague to tell missiles apart.
+        objs = [o for o in self._objects.values() if t_new - o.t_s <= self.stale_after_s]
+        touched: set[str] = set()
         cost = np.full((len(new), len(objs)), np.inf)
         for i, tr in enumerate(new):
             for j, obj in enumerate(objs):
-                # One nation never reports one missile twice under two live ids here.
-                if any(s.nation == tr.nation for s in obj.sources.values()):
+                # A nation does not track one missile under two live ids at once (a new
+                # id after its old track ended is fine: lost and re-acquired).
+                if self._conflict([tr], obj):
                     continue
-                t = max(tr.t_s, obj.t_s)
-                xa, Pa = predict_track(tr.x, tr.P, t - tr.t_s, tr.powered_probability)
-                xb, Pb = predict_track(obj.x, obj.P, t - obj.t_s, 0.0)
-                d = (xa - xb)[:6]
-                S = (Pa + Pb)[:6, :6]
-                d2 = float(d @ np.linalg.solve(S, d))
+                d2 = self._distance2(tr.t_s, tr.x, tr.P, tr.powered_probability, obj)
                 if d2 <= self._gate:
                     cost[i, j] = d2
         paired: set[int] = set()
@@ -154,6 +174,7 @@ class FusedPicture:
                     key = f"{tr.nation}/{tr.track_id}"
                     objs[j].sources[key] = tr
                     self._owner[key] = objs[j].fused_id
+                    touched.add(objs[j].fused_id)
                     paired.add(int(i))
         for i, tr in enumerate(new):
             if i in paired:
@@ -163,10 +184,54 @@ class FusedPicture:
             key = f"{tr.nation}/{tr.track_id}"
             self._objects[fid] = FusedObject(fid, {key: tr})
             self._owner[key] = fid
+            touched.add(fid)
+        return touched
+
+    def _conflict(self, tracks: list[SourceTrack], obj: FusedObject) -> bool:
+        """Would joining these tracks give one nation two live tracks in ``obj``?"""
+        return any(s.nation == tr.nation and abs(tr.t_s - s.t_s) < self.live_within_s
+                   for tr in tracks for s in obj.sources.values())
+
+    def _distance2(self, t_s: float, x: F, P: F, powered: float, obj: FusedObject) -> float:
+        """Squared statistical distance of a state to an object, time-aligned (6 states)."""
+        t = max(t_s, obj.t_s)
+        xa, Pa = predict_track(x, P, t - t_s, powered)
+        xb, Pb = predict_track(obj.x, obj.P, t - obj.t_s, obj.powered_probability)
+        d = (xa - xb)[:6]
+        # Boost-phase covariances are wide: two missiles of a salvo can look close
+        # statistically while kilometres apart. One missile's tracks agree to a few km.
+        if float(np.linalg.norm(d[:3])) > self.max_separation_m:
+            return math.inf
+        return float(d @ np.linalg.solve((Pa + Pb)[:6, :6], d))
+
+    def _merge_duplicates(self) -> None:
+        """Objects that turn out to be one missile (e.g. one was seen only before, the
+        other only after a gap) become one, under the older id."""
+        objs = list(self._objects.values())
+        for a_pos, a in enumerate(objs):
+            for b in objs[a_pos + 1:]:
+                if a.fused_id not in self._objects or b.fused_id not in self._objects:
+                    continue
+                if abs(a.t_s - b.t_s) > self.stale_after_s:
+                    continue  # not tracked at the same time: cannot be told apart safely
+                if self._conflict(list(b.sources.values()), a):
+                    continue
+                if self._distance2(b.t_s, b.x, b.P, b.powered_probability, a) <= self._gate:
+                    for key, src in b.sources.items():
+                        a.sources[key] = src
+                        self._owner[key] = a.fused_id
+                    del self._objects[b.fused_id]
+                    self._fuse(a)
 
     def _fuse(self, obj: FusedObject) -> None:
-        sources = sorted(obj.sources.values(), key=lambda s: (s.nation, s.track_id))
-        t = max(s.t_s for s in sources)
+        newest = max(s.t_s for s in obj.sources.values())
+        # Only fresh sources count; an ended track keeps its place in the history.
+        sources = sorted((s for s in obj.sources.values()
+                          if newest - s.t_s <= self.stale_after_s),
+                         key=lambda s: (s.nation, s.track_id))
+        t = newest
+        obj.powered_probability = max(s.powered_probability for s in sources
+                                      if s.t_s == newest)
         x = P = None
         for s in sources:
             xs, Ps = predict_track(s.x, s.P, t - s.t_s, s.powered_probability)

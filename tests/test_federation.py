@@ -1,0 +1,95 @@
+"""Three national nodes sharing under the agreements in force (simulation bus)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trilink.bus import InMemoryBus, LinkModel
+from trilink.sharing.audit import AuditLog, verify_audit_file
+from trilink.sharing.policy import Policy, Relay
+from trilink.sim.federation import FederationRun, run_federation
+from trilink.sim.flights import fly_scenarios
+from trilink.sim.scenario import load_scenario
+from trilink.sim.truth import Truth
+
+REGIMES = ["national-only", "bilateral-us", "tisa-relay", "gsomia-direct",
+           "trilateral-realtime", "historical"]
+
+
+@pytest.fixture(scope="module")
+def truth() -> Truth:
+    return Truth.from_launch_flights(fly_scenarios([load_scenario("2022-10-04-irbm-overflight")]))
+
+
+def _run(truth: Truth, regime: str, tmp: Path | None = None,
+         rel_to: dict[str, tuple[str, ...]] | None = None) -> FederationRun:
+    return run_federation(truth, Policy.for_regime(regime),
+                          InMemoryBus(default_link=LinkModel(latency_s=0.0)), seed=1,
+                          rel_to=rel_to, audit_dir=tmp)
+
+
+def test_realtime_trilateral_every_node_fuses_all_three_nations(truth: Truth) -> None:
+    run = _run(truth, "trilateral-realtime")
+    assert run.sent == run.delivered > 0
+    for nation, node in run.nodes.items():
+        assert not run.rejected[nation]
+        assert run.received_from[nation] == {"USA", "JPN", "KOR"} - {nation}
+        nations_per_object = [{k.split("/")[0] for k in o.sources} for o in node.fused()]
+        assert {"USA", "JPN", "KOR"} in nations_per_object, nations_per_object
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+def test_a_japan_only_item_never_reaches_korea(truth: Truth, regime: str,
+                                               tmp_path: Path) -> None:
+    """JPN releases its tracks to USA only: not in KOR's node nor in KOR's audit log."""
+    run = _run(truth, regime, tmp_path, rel_to={"JPN": ("JPN", "USA")})
+    assert "JPN" not in run.received_from["KOR"]
+    for obj in run.nodes["KOR"].fused():
+        assert not any(k.startswith("JPN/") for k in obj.sources)
+    with AuditLog(tmp_path / "KOR.sqlite") as log:
+        for rec in log.records():
+            assert "originator JPN" not in (rec.detail or ""), rec
+    # The US node still gets it wherever an agreement lets JPN share with the US.
+    if regime != "national-only":
+        assert "JPN" in run.received_from["USA"]
+    for nation in ("USA", "JPN", "KOR"):
+        assert verify_audit_file(tmp_path / f"{nation}.sqlite").ok
+
+
+def test_tisa_relays_japan_korea_through_the_us_with_its_delay(truth: Truth,
+                                                               tmp_path: Path) -> None:
+    run = _run(truth, "tisa-relay", tmp_path)
+    assert "JPN" in run.received_from["KOR"] and "KOR" in run.received_from["JPN"]
+    with AuditLog(tmp_path / "USA.sqlite") as log:
+        relayed = [r for r in log.records() if r.direction == "relayed"]
+    assert relayed and {r.peer for r in relayed} == {"JPN", "KOR"}
+    # Items relayed by the US reach KOR only after TISA's relay delay.
+    with AuditLog(tmp_path / "JPN.sqlite") as log:
+        first_sent = min(r.t_ns for r in log.records() if r.direction == "sent"
+                         and r.peer == "USA" and "-> KOR" in (r.detail or ""))
+    with AuditLog(tmp_path / "KOR.sqlite") as log:
+        first_in = min(r.t_ns for r in log.records() if r.direction == "received"
+                       and "originator JPN" in (r.detail or ""))
+    assert truth.epoch is not None
+    route = Policy.for_regime("tisa-relay").route("JPN", "KOR", "missile_track", truth.epoch,
+                                                  ("USA", "JPN", "KOR"), "JPN")
+    assert isinstance(route, Relay) and route.via == "USA"
+    assert (first_in - first_sent) / 1e9 >= route.relay_delay_s > 0
+
+
+def test_national_only_shares_nothing(truth: Truth) -> None:
+    run = _run(truth, "national-only")
+    assert run.sent == 0
+    for node in run.nodes.values():
+        assert all({k.split("/")[0] for k in o.sources} == {node.nation} for o in node.fused())
+
+
+def test_same_seed_same_fused_picture(truth: Truth) -> None:
+    a = _run(truth, "trilateral-realtime")
+    b = _run(truth, "trilateral-realtime")
+    for nation in a.nodes:
+        fa, fb = a.nodes[nation].fused(), b.nodes[nation].fused()
+        assert [o.fused_id for o in fa] == [o.fused_id for o in fb]
+        assert all(x.x.tobytes() == y.x.tobytes() for x, y in zip(fa, fb, strict=True))

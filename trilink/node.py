@@ -1,0 +1,241 @@
+"""NationalNode: one nation's node as a sans-I/O state machine.
+
+Inputs: radar scans of the nation's own sensors, wire bytes from partners, and the
+time (seconds since the scenario epoch, passed in). Outputs: messages to send (with the
+earliest time each may leave), track events and audit records. No sockets, no clocks:
+the simulation (:mod:`trilink.sim.federation`) and live mode drive the same code.
+
+What the node does:
+
+- tracks with its own sensors (:class:`trilink.tracking.tracker.Tracker`);
+- shares each confirmed track, at most every ``share_interval_s``, with every partner
+  the policy allows — directly or through a relay — as a signed envelope marked with the
+  node's releasability; the route's latency (processing, relays) delays the send;
+- checks what it receives twice: the envelope (signature, key, replay, time window,
+  addressing, releasability) and the policy (the item may come to it by this route);
+  forwards what it relays, after the relay's delay; logs every verdict;
+- fuses its own tracks and partners' tracks into one picture (covariance intersection).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+from trilink.sharing.audit import AuditLog, Direction
+from trilink.sharing.envelope import (
+    Accepted,
+    Envelope,
+    KeyRegistry,
+    Kind,
+    NodeKey,
+    Rejection,
+    Signer,
+    Verifier,
+    Window,
+    encode,
+)
+from trilink.sharing.fusion import FusedObject, FusedPicture, SourceTrack
+from trilink.sharing.policy import Denied, Direct, Policy, Relay
+from trilink.tracking.tracker import EventKind, ScanLike, Tracker, TrackerConfig, TrackEvent
+
+F = NDArray[np.float64]
+NS_PER_S = 1_000_000_000
+_UPPER = np.triu_indices(9)
+
+
+class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
+    """A shared track: id, time (s since epoch), state (9, ECEF) and its covariance's
+    upper triangle (45), and the sender's powered-mode probability."""
+
+    track_id: str
+    t_s: float
+    x: list[float]
+    p_upper: list[float]
+    powered_probability: float
+
+    def covariance(self) -> F:
+        P = np.zeros((9, 9))
+        P[_UPPER] = self.p_upper
+        return np.asarray(P + np.triu(P, 1).T)
+
+
+_ENC = msgspec.msgpack.Encoder()
+_DEC = msgspec.msgpack.Decoder(TrackPayload)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """A node's identity and sharing settings."""
+
+    nation: str
+    partners: tuple[str, ...]
+    rel_to: tuple[str, ...]  # releasability of the node's own tracks (itself implied)
+    share_interval_s: float = 5.0
+    # Items may travel for hours on a relay (TISA); the window must let them in.
+    window: Window = field(default_factory=lambda: Window(past_ns=3 * 3600 * NS_PER_S))
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message for the transport: to ``next_hop``, not before ``send_at_s``."""
+
+    next_hop: str
+    msg_id: str
+    data: bytes
+    priority: int
+    send_at_s: float
+
+
+@dataclass
+class NodeOutput:
+    outgoing: list[Outgoing] = field(default_factory=list)
+    track_events: list[TrackEvent] = field(default_factory=list)
+    accepted: list[Envelope] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+class NationalNode:
+    """See the module docstring."""
+
+    def __init__(self, config: NodeConfig, policy: Policy, key: NodeKey, registry: KeyRegistry,
+                 epoch: dt.datetime, audit: AuditLog | None = None,
+                 tracker_config: TrackerConfig | None = None) -> None:
+        if key.nation != config.nation:
+            raise ValueError(f"key of {key.nation} given to the node of {config.nation}")
+        self.config = config
+        self.nation = config.nation
+        self.policy = policy
+        self.epoch = epoch
+        self.audit = audit
+        self.tracker = Tracker(config.nation, tracker_config)
+        self.signer = Signer(key)
+        self.verifier = Verifier(config.nation, registry, config.window)
+        self.picture = FusedPicture(config.nation)
+        self.rel_to = tuple(sorted(set(config.rel_to) | {config.nation}))
+        self._last_shared: dict[str, float] = {}
+        whole = epoch.replace(microsecond=0)
+        self._epoch_ns = int(whole.timestamp()) * NS_PER_S + epoch.microsecond * 1000
+
+    # -- time -------------------------------------------------------------------------
+    def _when(self, t_s: float) -> dt.datetime:
+        return self.epoch + dt.timedelta(seconds=t_s)
+
+    def _ns(self, t_s: float) -> int:
+        """UTC nanoseconds since the Unix epoch (exact integer arithmetic for the epoch)."""
+        return self._epoch_ns + round(t_s * NS_PER_S)
+
+    # -- own sensors ------------------------------------------------------------------
+    def on_scan(self, scan: ScanLike) -> NodeOutput:
+        """Track a scan of one of the node's radars; share and fuse what changed."""
+        out = NodeOutput()
+        events = self.tracker.process(scan)
+        out.track_events = events
+        updates = []
+        for e in events:
+            if e.kind == EventKind.DELETED:
+                # The picture keeps the track's last state (history); fusion ages it out.
+                self._last_shared.pop(e.track_id, None)
+            elif e.kind == EventKind.UPDATED:
+                updates.append(SourceTrack(self.nation, e.track_id, e.t_s, e.x, e.P,
+                                           e.powered_probability))
+                last = self._last_shared.get(e.track_id)
+                if last is None or e.t_s - last >= self.config.share_interval_s:
+                    self._last_shared[e.track_id] = e.t_s
+                    out.outgoing += self._share(e)
+        if updates:
+            self.picture.update(updates)
+        return out
+
+    def _share(self, e: TrackEvent) -> list[Outgoing]:
+        payload = _ENC.encode(TrackPayload(
+            e.track_id, float(e.t_s), [float(v) for v in e.x],
+            [float(v) for v in e.P[_UPPER]], float(e.powered_probability)))
+        when = self._when(e.t_s)
+        sent: list[Outgoing] = []
+        for partner in sorted(self.config.partners):
+            route = self.policy.route(self.nation, partner, Kind.MISSILE_TRACK, when,
+                                      self.rel_to, self.nation)
+            if isinstance(route, Denied):
+                continue
+            via = (route.via,) if isinstance(route, Relay) else ()
+            env = self.signer.seal(kind=Kind.MISSILE_TRACK, originator=self.nation,
+                                   rel_to=self.rel_to, recipient=partner, payload=payload,
+                                   created_ns=self._ns(e.t_s), via=via)
+            data = encode(env)
+            if self.audit is not None:
+                self.audit.log_sent(env, data, self._ns(e.t_s))
+            hop_latency = (route.latency_s if isinstance(route, Direct)
+                           else 0.5 * (route.latency_s - route.relay_delay_s))
+            sent.append(Outgoing(via[0] if via else partner, f"{self.nation}:{env.seq}", data,
+                                 0, e.t_s + hop_latency))
+        return sent
+
+    # -- from partners ----------------------------------------------------------------
+    def on_message(self, data: bytes, now_s: float) -> NodeOutput:
+        """Check a received message; fuse it, forward it, or reject it (and log why)."""
+        out = NodeOutput()
+        now_ns = self._ns(now_s)
+        result = self.verifier.check(data, now_ns)
+        if isinstance(result, Rejection):
+            self._log_check(result, data, now_ns)
+            out.rejected.append(f"{result.reason}: {result.detail}")
+            return out
+        env = result.envelope
+        when = self._when(now_s)
+        final = env.recipient
+        verdict = self.policy.may_receive(
+            self.nation, env.sender, env.kind, when, env.rel_to, env.originator,
+            final_recipient=None if final == self.nation else final)
+        if final == self.nation and env.via:
+            # Relayed to us: the policy must route sender → us through that relay.
+            route = self.policy.route(env.sender, self.nation, env.kind, when, env.rel_to,
+                                      env.originator)
+            ok = isinstance(route, Relay) and route.via == env.via[-1]
+            verdict = verdict._replace(allowed=ok, reason=route.reason)
+        if not verdict.allowed:
+            if self.audit is not None:
+                self.audit.append(now_ns, Direction.REJECTED, peer=env.sender, kind=env.kind,
+                                  seq=env.seq, reason="policy", detail=verdict.reason)
+            out.rejected.append(f"policy: {verdict.reason}")
+            return out
+        self._log_check(result, data, now_ns)
+        out.accepted.append(env)
+        if final != self.nation:
+            route = self.policy.route(env.sender, final, env.kind, when, env.rel_to,
+                                      env.originator)
+            assert isinstance(route, Relay)
+            if self.audit is not None:
+                self.audit.log_relayed(env, data, now_ns, final)
+            hop = 0.5 * (route.latency_s - route.relay_delay_s)
+            out.outgoing.append(Outgoing(final, f"{env.sender}:{env.seq}", data, 0,
+                                         now_s + route.relay_delay_s + hop))
+            return out
+        if env.kind == Kind.MISSILE_TRACK:
+            try:
+                p = _DEC.decode(env.payload)
+            except msgspec.DecodeError as exc:
+                out.rejected.append(f"payload: {exc}")
+                return out
+            self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
+                                             np.asarray(p.x), p.covariance(),
+                                             p.powered_probability)])
+        return out
+
+    def _log_check(self, result: Accepted | Rejection, data: bytes, t_ns: int) -> None:
+        if self.audit is not None:
+            self.audit.log_check(result, data, t_ns)
+
+    # -- the picture ------------------------------------------------------------------
+    def fused(self) -> list[FusedObject]:
+        """The node's fused picture: one object per missile, with its sources."""
+        return self.picture.objects()
+
+
+def partners_of(nation: str, nations: Sequence[str]) -> tuple[str, ...]:
+    return tuple(n for n in nations if n != nation)
