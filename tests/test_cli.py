@@ -128,3 +128,11 @@ def test_audit_verify_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"{path}: record 3:") and "\n" not in err
     assert main(["audit", "verify", str(tmp_path / "missing.sqlite")]) == 2
+
+
+def test_bench_federation_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "federation", "--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    for key in ("updates_per_s", "p50_ms_node", "p99_ms_node", "p50_ms_raw", "p99_ms_raw"):
+        assert data[key] > 0, key
+    assert data["p50_ms_node"] >= data["p50_ms_raw"] * 0.5  # measured, not invented

@@ -93,3 +93,32 @@ def test_same_seed_same_fused_picture(truth: Truth) -> None:
         fa, fb = a.nodes[nation].fused(), b.nodes[nation].fused()
         assert [o.fused_id for o in fa] == [o.fused_id for o in fb]
         assert all(x.x.tobytes() == y.x.tobytes() for x, y in zip(fa, fb, strict=True))
+
+
+def test_same_fused_outcome_over_nats_jetstream(truth: Truth, tmp_path: Path) -> None:
+    """The three nodes over a real nats-server reach the in-memory run's picture."""
+    import asyncio
+
+    from trilink.bus.nats import NatsBus
+    from trilink.bus.server import nats_server
+    from trilink.sim.federation import NATIONS, run_federation_async
+
+    policy = Policy.for_regime("trilateral-realtime")
+    memory = _run(truth, "trilateral-realtime")
+
+    async def over_nats(url: str) -> FederationRun:
+        bus = await NatsBus.connect(url, NATIONS)
+        try:
+            return await run_federation_async(truth, policy, bus, seed=1)
+        finally:
+            await bus.close()
+
+    with nats_server(tmp_path / "js") as url:
+        live = asyncio.run(over_nats(url))
+    assert live.sent == live.delivered == memory.sent
+    for nation in NATIONS:
+        a, b = memory.nodes[nation].fused(), live.nodes[nation].fused()
+        assert [(o.fused_id, sorted(o.sources)) for o in a] == \
+            [(o.fused_id, sorted(o.sources)) for o in b]
+        assert all(x.x.tobytes() == y.x.tobytes() and x.P.tobytes() == y.P.tobytes()
+                   for x, y in zip(a, b, strict=True))

@@ -498,6 +498,33 @@ def bench_tracking(
     out.print(format_table(result))
 
 
+@bench_app.command("federation")
+def bench_federation(
+    quick: Annotated[bool, typer.Option(help="smoke-test size: seconds, not minutes")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """A node's track updates per second (verify + fuse) and its latency over raw
+    JetStream, side by side against a local nats-server."""
+    from trilink.analysis.bench_federation import run_federation_benchmark
+
+    result = run_federation_benchmark(quick=quick)
+    if as_json:
+        _emit_json(result)
+        return
+    table = Table(title="National node: throughput and latency", header_style="bold")
+    for col in ("figure", "value", "target"):
+        table.add_column(col)
+    table.add_row("track updates/s (one core)", f"{result['updates_per_s']:,.0f}", "≥ 20,000")
+    table.add_row("µs per update (of which verify)",
+                  f"{result['us_per_update']:.1f} ({result['verify_us_per_update']:.1f})", "")
+    table.add_row("p50 / p99 raw JetStream (ms)",
+                  f"{result['p50_ms_raw']:.2f} / {result['p99_ms_raw']:.2f}", "")
+    table.add_row("p50 / p99 via the node (ms)",
+                  f"{result['p50_ms_node']:.2f} / {result['p99_ms_node']:.2f}", "")
+    table.add_row("p99 node / raw", f"{result['p99_node_over_raw']:.2f}", "≤ 2.0")
+    out.print(table)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="print the version and exit")] = False,

@@ -69,6 +69,13 @@ _ENC = msgspec.msgpack.Encoder()
 _DEC = msgspec.msgpack.Decoder(TrackPayload)
 
 
+def encode_track(e: TrackEvent) -> bytes:
+    """The payload bytes of a shared track update."""
+    return _ENC.encode(TrackPayload(
+        e.track_id, float(e.t_s), [float(v) for v in e.x],
+        [float(v) for v in e.P[_UPPER]], float(e.powered_probability)))
+
+
 @dataclass(frozen=True)
 class NodeConfig:
     """A node's identity and sharing settings."""
@@ -153,9 +160,7 @@ class NationalNode:
         return out
 
     def _share(self, e: TrackEvent) -> list[Outgoing]:
-        payload = _ENC.encode(TrackPayload(
-            e.track_id, float(e.t_s), [float(v) for v in e.x],
-            [float(v) for v in e.P[_UPPER]], float(e.powered_probability)))
+        payload = encode_track(e)
         when = self._when(e.t_s)
         sent: list[Outgoing] = []
         for partner in sorted(self.config.partners):

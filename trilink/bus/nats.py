@@ -86,6 +86,11 @@ class NatsBus:
                 if sender == recipient or len(out) >= max_messages:
                     continue
                 sub = await self._sub(sender, recipient, priority)
+                # A fetch on an empty consumer waits out its timeout: ask first (one
+                # round trip) and skip consumers with nothing pending or due again.
+                info = await sub.consumer_info()
+                if not (info.num_pending or info.num_ack_pending):
+                    continue
                 try:
                     msgs = await sub.fetch(max_messages - len(out), timeout=per_fetch)
                 except (TimeoutError, NatsTimeoutError):

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import heapq
 import json
 import os
 import re
@@ -502,6 +503,7 @@ class Verifier:
     # and a relay), so order is not required — uniqueness is.
     _seen: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)
     _floor: dict[tuple[str, str], int] = field(default_factory=dict)
+    _order: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
 
     def check(self, data: bytes, now_ns: int) -> Accepted | Rejection:
         """Accept ``data`` (and record its ``seq``) or say why not. Never raises."""
@@ -528,11 +530,14 @@ class Verifier:
                              f"{self.window.future_ns / NS_PER_S:g} s", env)
         stream = (env.sender, env.key_id)
         seen = self._seen.setdefault(stream, {})
-        # Forget what has left the time window: older envelopes fail the window test.
+        order = self._order.setdefault(stream, [])
+        # Forget what has left the time window (oldest first, from a heap): older
+        # envelopes fail the window test anyway, which bounds this memory.
         cutoff = now_ns - self.window.past_ns
-        for old in [q for q, c in seen.items() if c < cutoff]:
+        while order and order[0][0] < cutoff:
+            _, old = heapq.heappop(order)
             self._floor[stream] = max(self._floor.get(stream, 0), old)
-            del seen[old]
+            seen.pop(old, None)
         if env.seq in seen or env.seq <= self._floor.get(stream, 0):
             return Rejection(Reason.REPLAY,
                              f"seq {env.seq} from {env.sender}/{env.key_id} already "
@@ -548,5 +553,6 @@ class Verifier:
                              f"REL TO {'/'.join(env.rel_to)} from {env.originator} "
                              f"excludes {', '.join(dict.fromkeys(outside))}", env)
         seen[env.seq] = env.created_ns
+        heapq.heappush(order, (env.created_ns, env.seq))
         self.last_seq[stream] = max(env.seq, self.last_seq.get(stream, 0))
         return Accepted(env, relay=env.recipient != self.me)
