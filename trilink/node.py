@@ -65,15 +65,24 @@ class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
         return np.asarray(P + np.triu(P, 1).T)
 
 
+class TrackBatch(msgspec.Struct, frozen=True, array_like=True):
+    """The track updates a node shares at one time: one envelope, one signature."""
+
+    tracks: list[TrackPayload]
+
+
 _ENC = msgspec.msgpack.Encoder()
-_DEC = msgspec.msgpack.Decoder(TrackPayload)
+_DEC = msgspec.msgpack.Decoder(TrackBatch)
 
 
-def encode_track(e: TrackEvent) -> bytes:
-    """The payload bytes of a shared track update."""
-    return _ENC.encode(TrackPayload(
-        e.track_id, float(e.t_s), [float(v) for v in e.x],
-        [float(v) for v in e.P[_UPPER]], float(e.powered_probability)))
+def track_payload(e: TrackEvent) -> TrackPayload:
+    return TrackPayload(e.track_id, float(e.t_s), [float(v) for v in e.x],
+                        [float(v) for v in e.P[_UPPER]], float(e.powered_probability))
+
+
+def encode_tracks(events: Sequence[TrackEvent]) -> bytes:
+    """The payload bytes of a batch of shared track updates."""
+    return _ENC.encode(TrackBatch([track_payload(e) for e in events]))
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,7 @@ class NationalNode:
         events = self.tracker.process(scan)
         out.track_events = events
         updates = []
+        to_share: list[TrackEvent] = []
         for e in events:
             if e.kind == EventKind.DELETED:
                 # The picture keeps the track's last state (history); fusion ages it out.
@@ -154,14 +164,17 @@ class NationalNode:
                 last = self._last_shared.get(e.track_id)
                 if last is None or e.t_s - last >= self.config.share_interval_s:
                     self._last_shared[e.track_id] = e.t_s
-                    out.outgoing += self._share(e)
+                    to_share.append(e)
+        if to_share:
+            out.outgoing += self._share(to_share)
         if updates:
             self.picture.update(updates)
         return out
 
-    def _share(self, e: TrackEvent) -> list[Outgoing]:
-        payload = encode_track(e)
-        when = self._when(e.t_s)
+    def _share(self, batch: Sequence[TrackEvent]) -> list[Outgoing]:
+        payload = encode_tracks(batch)
+        t_s = max(e.t_s for e in batch)
+        when = self._when(t_s)
         sent: list[Outgoing] = []
         for partner in sorted(self.config.partners):
             route = self.policy.route(self.nation, partner, Kind.MISSILE_TRACK, when,
@@ -171,14 +184,14 @@ class NationalNode:
             via = (route.via,) if isinstance(route, Relay) else ()
             env = self.signer.seal(kind=Kind.MISSILE_TRACK, originator=self.nation,
                                    rel_to=self.rel_to, recipient=partner, payload=payload,
-                                   created_ns=self._ns(e.t_s), via=via)
+                                   created_ns=self._ns(t_s), via=via)
             data = encode(env)
             if self.audit is not None:
-                self.audit.log_sent(env, data, self._ns(e.t_s))
+                self.audit.log_sent(env, data, self._ns(t_s))
             hop_latency = (route.latency_s if isinstance(route, Direct)
                            else 0.5 * (route.latency_s - route.relay_delay_s))
             sent.append(Outgoing(via[0] if via else partner, f"{self.nation}:{env.seq}", data,
-                                 0, e.t_s + hop_latency))
+                                 0, t_s + hop_latency))
         return sent
 
     # -- from partners ----------------------------------------------------------------
@@ -223,13 +236,13 @@ class NationalNode:
             return out
         if env.kind == Kind.MISSILE_TRACK:
             try:
-                p = _DEC.decode(env.payload)
+                batch = _DEC.decode(env.payload)
             except msgspec.DecodeError as exc:
                 out.rejected.append(f"payload: {exc}")
                 return out
             self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
                                              np.asarray(p.x), p.covariance(),
-                                             p.powered_probability)])
+                                             p.powered_probability) for p in batch.tracks])
         return out
 
     def _log_check(self, result: Accepted | Rejection, data: bytes, t_ns: int) -> None:

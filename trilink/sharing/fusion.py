@@ -122,6 +122,9 @@ class FusedPicture:
         self._objects: dict[str, FusedObject] = {}
         self._owner: dict[str, str] = {}  # source key → fused id
         self._counter = 0
+        # Fusion is lazy: updates only store the sources; objects are fused when read
+        # (or when association needs them), so a node keeps up with its partners' rate.
+        self._dirty: set[str] = set()
 
     def update(self, tracks: list[SourceTrack]) -> None:
         """Take the latest state of some tracks; associate new ones, refresh known ones."""
@@ -137,9 +140,7 @@ class FusedPicture:
                 new.append(tr)
         if new:
             touched |= self._associate(new)
-        for fid in sorted(touched):
-            if fid in self._objects:
-                self._fuse(self._objects[fid])
+        self._dirty |= touched
         # Pairs that could not merge earlier (two live tracks of one nation) may later:
         # look again now and then, not at every update (it is quadratic).
         t_now = max(tr.t_s for tr in tracks) if tracks else self._last_merge_s
@@ -149,6 +150,7 @@ class FusedPicture:
 
     def _associate(self, new: list[SourceTrack]) -> set[str]:
         """Join new tracks to objects or start objects; returns the ids touched."""
+        self._refresh()
         t_new = max(tr.t_s for tr in new)
         # Only objects still being tracked can take a new track: an old object's
         # prediction is too vague to tell missiles apart.
@@ -207,6 +209,7 @@ class FusedPicture:
     def _merge_duplicates(self) -> None:
         """Objects that turn out to be one missile (e.g. one was seen only before, the
         other only after a gap) become one, under the older id."""
+        self._refresh()
         objs = list(self._objects.values())
         for a_pos, a in enumerate(objs):
             for b in objs[a_pos + 1:]:
@@ -248,8 +251,15 @@ class FusedPicture:
         assert x is not None and P is not None
         obj.t_s, obj.x, obj.P = t, x, P
 
+    def _refresh(self) -> None:
+        for fid in sorted(self._dirty):
+            if fid in self._objects:
+                self._fuse(self._objects[fid])
+        self._dirty.clear()
+
     def objects(self) -> list[FusedObject]:
-        """Every fused object, in creation order."""
+        """Every fused object, in creation order (fused up to the latest sources)."""
+        self._refresh()
         return list(self._objects.values())
 
     def drop_source(self, nation: str, track_id: str) -> None:
