@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from trilink.bus import InMemoryBus, LinkModel
+from trilink.sharing import shipped_regimes
 from trilink.sharing.audit import AuditLog, verify_audit_file
 from trilink.sharing.policy import Policy, Relay
 from trilink.sim.federation import FederationRun, run_federation
@@ -14,8 +15,7 @@ from trilink.sim.flights import fly_scenarios
 from trilink.sim.scenario import load_scenario
 from trilink.sim.truth import Truth
 
-REGIMES = ["national-only", "bilateral-us", "tisa-relay", "gsomia-direct",
-           "trilateral-realtime", "historical"]
+REGIMES = shipped_regimes()
 
 
 @pytest.fixture(scope="module")

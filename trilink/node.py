@@ -47,6 +47,11 @@ from trilink.tracking.tracker import EventKind, ScanLike, Tracker, TrackerConfig
 F = NDArray[np.float64]
 NS_PER_S = 1_000_000_000
 _UPPER = np.triu_indices(9)
+# Index of each (i, j) of a symmetric 9×9 matrix in its upper-triangle vector: one
+# gather rebuilds the matrix (cheaper than fill-and-mirror on the receive path).
+_FULL = np.zeros((9, 9), dtype=np.intp)
+_FULL[_UPPER] = np.arange(45)
+_FULL = np.maximum(_FULL, _FULL.T)
 
 
 class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
@@ -60,9 +65,7 @@ class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
     powered_probability: float
 
     def covariance(self) -> F:
-        P = np.zeros((9, 9))
-        P[_UPPER] = self.p_upper
-        return np.asarray(P + np.triu(P, 1).T)
+        return np.asarray(self.p_upper, dtype=np.float64)[_FULL]
 
 
 class TrackBatch(msgspec.Struct, frozen=True, array_like=True):

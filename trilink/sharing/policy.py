@@ -127,6 +127,9 @@ class Policy:
         )
         self.relay_delay_s = relay_delay_s
         self.name = name
+        # With the status read at a fixed instant, an answer depends only on who, what
+        # and the release list: nodes ask the same questions thousands of times.
+        self._fixed_routes: dict[tuple[str, str, str, frozenset[str], str], Route] = {}
 
     # ---------------------------------------------------------------- constructors
 
@@ -182,6 +185,24 @@ class Policy:
     ) -> Route:
         """May ``sender`` pass an item of ``kind`` (originated by ``originator``, released to
         ``releasable_to``) to ``recipient`` at ``t`` — directly, through a relay, or not?"""
+        key = (sender, recipient, str(kind), frozenset(releasable_to), originator)
+        if self.as_of is not None and key in self._fixed_routes:
+            self.instant(t)  # still refuse a naive time
+            return self._fixed_routes[key]
+        answer = self._route(sender, recipient, kind, t, key[3], originator)
+        if self.as_of is not None:
+            self._fixed_routes[key] = answer
+        return answer
+
+    def _route(
+        self,
+        sender: str,
+        recipient: str,
+        kind: DataKind | str,
+        t: dt.datetime,
+        releasable_to: frozenset[str],
+        originator: str,
+    ) -> Route:
         check_nation(sender)
         check_nation(recipient)
         kind = DataKind(kind)
