@@ -24,16 +24,16 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
 from trilink.sharing.releasability import check_nation
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -358,81 +358,18 @@ def as_of_instant(day: dt.date | dt.datetime) -> dt.datetime:
 # --------------------------------------------------------------------------- errors
 
 
-@dataclass(frozen=True)
-class AgreementProblem:
-    """One problem of one file, printed ``FILE:LINE: field: problem``."""
-
-    path: str
-    line: int
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.problem}"
+AgreementProblem = FileProblem
 
 
-class AgreementInvalidError(Exception):
+class AgreementInvalidError(FileInvalidError):
     """Raised for bad agreement or regime files; ``errors`` lists every problem."""
-
-    def __init__(self, errors: list[AgreementProblem]):
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
-
-
-def _node_lines(
-    node: yaml.Node, prefix: tuple[Any, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], int]]:
-    yield prefix, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield (*prefix, key.value), key.start_mark.line + 1
-            yield from _node_lines(value, (*prefix, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _node_lines(item, (*prefix, i))
-
-
-def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
-    for cut in range(len(loc), -1, -1):
-        key = tuple(str(p) if not isinstance(p, int) else p for p in loc[:cut])
-        if key in lines:
-            return lines[key]
-    return 1
 
 
 _M = TypeVar("_M", bound=BaseModel)
 
 
-def _parse(text: str, path: str, model: type[_M]) -> tuple[_M, dict[tuple[Any, ...], int]]:
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise AgreementInvalidError([AgreementProblem(path, line, "yaml", str(problem))]) from None
-    if node is None or not isinstance(raw, dict):
-        raise AgreementInvalidError(
-            [AgreementProblem(path, 1, "(file)", "expected a YAML mapping")]
-        )
-    lines = {tuple(k): v for k, v in _node_lines(node)}
-    try:
-        return model.model_validate(raw), lines
-    except ValidationError as exc:
-        errors = []
-        details = exc.errors(include_url=False)
-        locs = [tuple(e["loc"]) for e in details]
-        for err in details:
-            loc = tuple(err["loc"])
-            if err["type"] == "too_short" and any(
-                o[: len(loc)] == loc and len(o) > len(loc) for o in locs
-            ):
-                continue
-            field = ".".join(str(p) for p in loc) or "(file)"
-            msg = err["msg"].removeprefix("Value error, ")
-            errors.append(AgreementProblem(path, _line_of(lines, loc), field, msg))
-        raise AgreementInvalidError(errors) from None
+def _parse(text: str, path: str, model: type[_M]) -> tuple[_M, Lines]:
+    return parse_yaml_model(text, path, model, AgreementInvalidError)
 
 
 def parse_agreement(text: str, path: str = "<agreement>") -> Agreement:
@@ -499,7 +436,7 @@ def load_agreements(
             errors.append(
                 AgreementProblem(
                     str(path),
-                    _line_of(lines, ("id",)),
+                    line_of(lines, ("id",)),
                     "id",
                     f"agreement id {agreement.id!r} is also used by {seen[agreement.id]}",
                 )
@@ -538,7 +475,7 @@ def load_regime(name_or_path: str | Path) -> Regime:
     regime, lines = _parse(_read(p), str(p), Regime)
     if regime.id != p.stem and p.parent == shipped_regimes_dir():
         raise AgreementInvalidError(
-            [AgreementProblem(str(p), _line_of(lines, ("id",)), "id", "must match the file name")]
+            [AgreementProblem(str(p), line_of(lines, ("id",)), "id", "must match the file name")]
         )
     return regime
 

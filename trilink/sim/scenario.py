@@ -8,16 +8,15 @@ the units of the file (the edge); the library converts to radians and metres.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
 from trilink.physics.missiles import MissileProfile, get_profile
 
 SCHEMA_VERSION = 1
@@ -125,74 +124,16 @@ class Scenario(_Model):
         return self
 
 
-@dataclass(frozen=True)
-class ScenarioProblem:
-    path: str
-    line: int
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.field}: {self.problem}"
+ScenarioProblem = FileProblem
 
 
-class ScenarioInvalidError(Exception):
-    def __init__(self, errors: list[ScenarioProblem]):
-        super().__init__("\n".join(str(e) for e in errors))
-        self.errors = errors
-
-
-def _node_lines(
-    node: yaml.Node, prefix: tuple[Any, ...] = ()
-) -> Iterator[tuple[tuple[Any, ...], int]]:
-    yield prefix, node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            yield (*prefix, key.value), key.start_mark.line + 1
-            yield from _node_lines(value, (*prefix, key.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _node_lines(item, (*prefix, i))
-
-
-def _line_of(lines: dict[tuple[Any, ...], int], loc: tuple[Any, ...]) -> int:
-    for cut in range(len(loc), -1, -1):
-        key = tuple(str(p) if not isinstance(p, int) else p for p in loc[:cut])
-        if key in lines:
-            return lines[key]
-    return 1
+class ScenarioInvalidError(FileInvalidError):
+    """A scenario file failed validation (see :class:`trilink.datafile.FileProblem`)."""
 
 
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML; raises :class:`ScenarioInvalidError` with every error."""
-    try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioInvalidError([ScenarioProblem(path, line, "yaml", str(problem))]) from None
-    if node is None or not isinstance(raw, dict):
-        raise ScenarioInvalidError([ScenarioProblem(path, 1, "(file)", "expected a YAML mapping")])
-    lines = {tuple(k): v for k, v in _node_lines(node)}
-    try:
-        return Scenario.model_validate(raw)
-    except ValidationError as exc:
-        errors = []
-        details = exc.errors(include_url=False)
-        locs = [tuple(e["loc"]) for e in details]
-        for err in details:
-            loc = tuple(err["loc"])
-            # A list whose items failed also reports itself "too short": noise.
-            if err["type"] == "too_short" and any(
-                o[: len(loc)] == loc and len(o) > len(loc) for o in locs
-            ):
-                continue
-            field = ".".join(str(p) for p in loc) or "(file)"
-            msg = err["msg"].removeprefix("Value error, ")
-            errors.append(ScenarioProblem(path, _line_of(lines, loc), field, msg))
-        raise ScenarioInvalidError(errors) from None
+    return parse_yaml_model(text, path, Scenario, ScenarioInvalidError)[0]
 
 
 def load_scenario(path: str | Path) -> Scenario:
