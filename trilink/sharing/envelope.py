@@ -60,6 +60,8 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from trilink.sharing.agreements import DataKind
+
 __all__ = [
     "DEFAULT_WINDOW",
     "ENVELOPE_VERSION",
@@ -114,15 +116,9 @@ KeyId = Annotated[str, msgspec.Meta(pattern=_KEY_ID_RE)]
 Int63 = Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]
 
 
-class Kind(enum.StrEnum):
-    """What an envelope carries. Unknown kinds are malformed (extend here, bump nothing)."""
-
-    MISSILE_TRACK = "missile_track"
-    MISSILE_WARNING = "missile_warning"
-    LAUNCH_REPORT = "launch_report"
-    HOTLINE = "hotline"
-    CYBER_INDICATOR = "cyber_indicator"
-    STATEMENT = "statement"
+# What an envelope carries: the kinds agreements cover (one list for both). Unknown
+# kinds are malformed.
+Kind = DataKind
 
 
 class EnvelopeFields(msgspec.Struct, frozen=True, array_like=True):
