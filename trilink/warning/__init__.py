@@ -1,0 +1,1 @@
+"""Warnings: per-nation threat assessment and OASIS CAP 1.2 alert messages."""

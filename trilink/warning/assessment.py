@@ -1,0 +1,147 @@
+"""Warning assessment: what a track means for one nation's land and sea, and the level.
+
+From a track's state and covariance (ECEF), at a time t:
+
+- **impact**: the predicted impact point and its covariance
+  (:func:`trilink.tracking.impact.predict_impacts`), turned into probabilities that the
+  impact falls on the nation's land, in its territorial sea, in its 200-nm zone, by a
+  fixed set of 512 quasi-random samples of the impact distribution (deterministic);
+- **overflight**: the ground tracks of the unscented-transform sigma points and of the
+  mean, with the times they cross the nation's land; the probability is the weight of the
+  sigma tracks that cross.
+
+Levels (documented in docs/warning.md):
+
+| level | rule |
+|---|---|
+| ``take_shelter`` | P(impact on land) ≥ 5 %, or P(overflight of land) ≥ 50 % |
+| ``maritime_warning`` | P(impact in territorial sea) ≥ 5 % |
+| ``informational`` | P(impact in the 200-nm zone) ≥ 50 % |
+| ``none`` | otherwise |
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.stats import qmc
+
+from trilink.geo import ZoneKind, zone_map
+from trilink.physics import earth
+from trilink.physics.trajectory import propagate_ballistic
+from trilink.tracking.impact import BETA_MEDIAN_KG_M2, ImpactPrediction, predict_impacts
+
+F = NDArray[np.float64]
+
+P_LAND_SHELTER = 0.05
+P_OVERFLIGHT_SHELTER = 0.5
+P_SEA_WARNING = 0.05
+P_EEZ_INFO = 0.5
+
+
+class WarningLevel(StrEnum):
+    NONE = "none"
+    INFORMATIONAL = "informational"
+    MARITIME_WARNING = "maritime_warning"
+    TAKE_SHELTER = "take_shelter"
+
+    @property
+    def rank(self) -> int:
+        return list(WarningLevel).index(self)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One nation's view of one track at ``t_s`` (seconds since the epoch)."""
+
+    nation: str
+    t_s: float
+    impact: ImpactPrediction
+    p_land: float
+    p_territorial_sea: float
+    p_eez: float
+    p_overflight: float
+    overflight_s: tuple[float, float] | None  # enter/exit of the mean track over land
+    ground_track_deg: tuple[tuple[float, float], ...]  # (lat, lon) of the mean track
+    level: WarningLevel
+    reason: str
+
+
+@lru_cache(maxsize=1)
+def _unit_samples(n: int = 512) -> F:
+    """Fixed standard-normal 2-D samples (scrambled Sobol, seeded): deterministic."""
+    u = qmc.Sobol(d=2, scramble=True, seed=20231219).random(n)
+    from scipy.stats import norm
+
+    return np.asarray(norm.ppf(np.clip(u, 1e-9, 1 - 1e-9)))
+
+
+def impact_probabilities(pred: ImpactPrediction, nation: str) -> tuple[float, float, float]:
+    """P(land), P(territorial sea), P(200-nm zone) of the nation for an impact prediction."""
+    L = np.linalg.cholesky(pred.cov_en_m2 + np.eye(2) * 1e-6)
+    en = _unit_samples() @ L.T
+    enu = np.column_stack([en, np.zeros(len(en))])
+    r = earth.enu_to_ecef(enu, pred.lat_rad, pred.lon_rad, 0.0)
+    lat, lon, _ = earth.ecef_to_geodetic(r)
+    nations, kinds = zone_map().classify(lat, lon)
+    mine = nations == nation
+    return (
+        float(np.mean(mine & (kinds == ZoneKind.LAND.value))),
+        float(np.mean(mine & (kinds == ZoneKind.TERRITORIAL_SEA.value))),
+        float(np.mean(mine & (kinds == ZoneKind.EEZ.value))),
+    )
+
+
+def _overflight(x: F, P: F, t_s: float, nation: str
+                ) -> tuple[float, tuple[float, float] | None, tuple[tuple[float, float], ...]]:
+    """P(ground track crosses the nation's land), the mean track's crossing, its track."""
+    n = 6
+    L = np.linalg.cholesky(P[:6, :6] + np.eye(6) * 1e-9 * np.trace(P[:6, :6]) / 6)
+    offsets = math.sqrt(n) * L.T
+    pts = np.concatenate([x[None, :6], x[:6] + offsets, x[:6] - offsets])
+    batch = propagate_ballistic(pts[:, :3], pts[:, 3:], BETA_MEDIAN_KG_M2)
+    zm = zone_map()
+    crossed = []
+    mean_window: tuple[float, float] | None = None
+    mean_track: tuple[tuple[float, float], ...] = ()
+    for i in range(batch.size):
+        f = batch.row(i)
+        ts = np.append(np.arange(0.0, f.flight_time_s, 2.0), f.flight_time_s)
+        lat, lon, _ = f.geodetic_at(ts)
+        hits = [c for c in zm.crossings(ts, lat, lon, kinds=(ZoneKind.LAND,))
+                if c.nation == nation and c.t_enter_s > 0.0]
+        crossed.append(bool(hits))
+        if i == 0:
+            if hits:
+                mean_window = (t_s + hits[0].t_enter_s, t_s + hits[-1].t_exit_s)
+            step = max(1, len(ts) // 120)
+            mean_track = tuple((float(a), float(b)) for a, b in
+                               zip(np.degrees(lat[::step]), np.degrees(lon[::step]),
+                                   strict=True))
+    p = float(np.mean(crossed[1:])) if len(crossed) > 1 else float(crossed[0])
+    return p, mean_window, mean_track
+
+
+def assess(x: F, P: F, t_s: float, nation: str) -> Assessment:
+    """Assess one track state (ECEF, ≥ 6 states) for one nation at t_s."""
+    pred = predict_impacts(np.atleast_2d(x), np.asarray(P)[None], np.array([t_s]))[0]
+    p_land, p_sea, p_eez = impact_probabilities(pred, nation)
+    p_over, window, track = _overflight(np.asarray(x), np.asarray(P), t_s, nation)
+    if p_land >= P_LAND_SHELTER:
+        level, why = WarningLevel.TAKE_SHELTER, f"impact on {nation} land {p_land:.0%}"
+    elif p_over >= P_OVERFLIGHT_SHELTER:
+        level, why = WarningLevel.TAKE_SHELTER, f"overflight of {nation} {p_over:.0%}"
+    elif p_sea >= P_SEA_WARNING:
+        level, why = WarningLevel.MARITIME_WARNING, f"impact in {nation} waters {p_sea:.0%}"
+    elif p_eez >= P_EEZ_INFO:
+        level, why = WarningLevel.INFORMATIONAL, f"impact in {nation}'s zone {p_eez:.0%}"
+    else:
+        level, why = WarningLevel.NONE, (
+            f"land {p_land:.0%}, waters {p_sea:.0%}, zone {p_eez:.0%}, overflight {p_over:.0%}")
+    return Assessment(nation, t_s, pred, p_land, p_sea, p_eez, p_over, window, track, level,
+                      why)
