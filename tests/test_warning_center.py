@@ -1,0 +1,44 @@
+"""Warning centre: Alert, Update and Cancel as valid CAP 1.2, driven by real tracks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from trilink.sim.flights import fly_scenarios
+from trilink.sim.scenario import load_scenario
+from trilink.sim.tracking import run_tracker
+from trilink.sim.truth import Truth
+from trilink.tracking.tracker import EventKind
+from trilink.warning.cap import to_xml, validate, write
+from trilink.warning.center import WarningCenter, WarningEvent
+
+
+def _run_center(scenario: str, nation: str) -> list[WarningEvent]:
+    truth = Truth.from_launch_flights(fly_scenarios([load_scenario(scenario)]))
+    assert truth.epoch is not None
+    center = WarningCenter(nation, truth.epoch, assess_every_s=20.0)
+    events: list[WarningEvent] = []
+    for e in run_tracker(truth, nation, seed=1).events:
+        if e.kind == EventKind.UPDATED:
+            events += center.on_track(e.track_id, e.x, e.P, e.t_s)
+    return events
+
+
+def test_2022_10_04_japan_alerts_then_cancels_with_valid_cap(tmp_path: Path) -> None:
+    events = _run_center("2022-10-04-irbm-overflight", "JPN")
+    kinds = [e.message.msg_type for e in events]
+    assert kinds[0] == "Alert" and kinds[-1] == "Cancel"
+    alert = events[0]
+    assert alert.message.urgency == "Immediate" and alert.message.severity == "Extreme"
+    assert alert.t_s < 300.0  # well before the missile crossed Aomori (~375 s)
+    assert alert.message.areas[0].description == "Predicted overflight corridor"
+    cancel = events[-1].message
+    assert alert.message.reference in cancel.references
+    for e in events:
+        assert validate(to_xml(e.message)) == []
+        assert write(e.message, tmp_path).exists()
+    assert len(list(tmp_path.glob("*.xml"))) == len(events)
+
+
+def test_no_warning_when_the_missile_stays_outside_japans_zone() -> None:
+    assert _run_center("2017-05-14-hwasong12", "JPN") == []

@@ -1,0 +1,163 @@
+"""A nation's warning centre: assessments in, CAP alerts out (sans-I/O state machine).
+
+Per track, at most every ``assess_every_s`` (an assessment flies dozens of trajectories
+to the ground), the centre assesses the track for its nation
+(:func:`trilink.warning.assessment.assess`) and keeps one warning per track:
+
+- a level above ``none`` with no warning out → CAP **Alert**;
+- a different level above ``none`` → CAP **Update** (references what went before);
+- ``none`` twice in a row (one noisy assessment must not cancel a shelter order) →
+  CAP **Cancel**; an overflight warning also ends once its window has passed.
+
+Areas: the overflight corridor (the mean predicted ground track, ±50 km)
+for overflights, the 95 % impact ellipse otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from trilink.warning.assessment import Assessment, WarningLevel, assess
+from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_polygon
+
+F = NDArray[np.float64]
+CORRIDOR_HALF_WIDTH_M = 50e3
+
+_CAP_TERMS = {
+    WarningLevel.TAKE_SHELTER: ("Immediate", "Extreme", "Likely"),
+    WarningLevel.MARITIME_WARNING: ("Immediate", "Severe", "Likely"),
+    WarningLevel.INFORMATIONAL: ("Expected", "Minor", "Possible"),
+}
+_HEADLINE = {
+    WarningLevel.TAKE_SHELTER: "Missile launch: take shelter",
+    WarningLevel.MARITIME_WARNING: "Missile launch: missile may fall in nearby waters",
+    WarningLevel.INFORMATIONAL: "Missile launch: predicted to fall in the exclusive economic "
+                                "zone",
+}
+_INSTRUCTION = {
+    WarningLevel.TAKE_SHELTER: "Take shelter in a sturdy building or underground. Keep away "
+                               "from windows.",
+    WarningLevel.MARITIME_WARNING: "Vessels and aircraft: keep clear of the area; report "
+                                   "debris, do not approach it.",
+    WarningLevel.INFORMATIONAL: "No action needed on land. Vessels: report debris, do not "
+                                "approach it.",
+}
+
+
+@dataclass
+class _Warning:
+    level: WarningLevel
+    messages: list[CapMessage] = field(default_factory=list)
+    issued_s: float = 0.0
+    quiet: int = 0  # consecutive 'none' assessments
+
+
+@dataclass(frozen=True)
+class WarningEvent:
+    """What the centre did at ``t_s``: the CAP message and the assessment behind it."""
+
+    t_s: float
+    track_id: str
+    message: CapMessage
+    assessment: Assessment
+
+
+class WarningCenter:
+    """One nation's warnings for every track it is given; see the module docstring."""
+
+    def __init__(self, nation: str, epoch: dt.datetime, assess_every_s: float = 10.0,
+                 status: str = "Exercise", sender: str | None = None) -> None:
+        self.nation = nation
+        self.epoch = epoch
+        self.assess_every_s = assess_every_s
+        self.status = status
+        self.sender = sender or f"trilink.{nation.lower()}"
+        self._last: dict[str, float] = {}
+        self._active: dict[str, _Warning] = {}
+        self._counter = 0
+        self.history: list[WarningEvent] = []
+
+    def on_track(self, track_id: str, x: F, P: F, t_s: float) -> list[WarningEvent]:
+        """Take a track's latest state; return any CAP messages it causes."""
+        last = self._last.get(track_id)
+        if last is not None and t_s - last < self.assess_every_s:
+            return []
+        self._last[track_id] = t_s
+        a = assess(x, P, t_s, self.nation)
+        current = self._active.get(track_id)
+        events: list[WarningEvent] = []
+        passed = (a.level == WarningLevel.TAKE_SHELTER and a.p_land < 0.05
+                  and a.overflight_s is not None and a.overflight_s[1] < t_s)
+        level = WarningLevel.NONE if passed else a.level
+        if current is None:
+            if level != WarningLevel.NONE:
+                w = _Warning(level, issued_s=t_s)
+                self._active[track_id] = w
+                events.append(self._emit(track_id, a, w, "Alert", level))
+        elif level == WarningLevel.NONE:
+            current.quiet += 1
+            if current.quiet >= 2:
+                events.append(self._emit(track_id, a, current, "Cancel", current.level))
+                del self._active[track_id]
+        else:
+            current.quiet = 0
+            if level != current.level:
+                current.level = level
+                events.append(self._emit(track_id, a, current, "Update", level))
+        self.history += events
+        return events
+
+    def _emit(self, track_id: str, a: Assessment, w: _Warning, msg_type: str,
+              level: WarningLevel) -> WarningEvent:
+        self._counter += 1
+        sent = (self.epoch + dt.timedelta(seconds=a.t_s)).replace(microsecond=0)
+        urgency, severity, certainty = _CAP_TERMS[level]
+        if msg_type == "Cancel":
+            urgency, severity, certainty = "Past", "Minor", "Observed"
+        impact_at = self.epoch + dt.timedelta(seconds=a.impact.impact_t_s)
+        description = (
+            f"Track {track_id}: predicted impact {np.degrees(a.impact.lat_rad):.2f} N "
+            f"{np.degrees(a.impact.lon_rad):.2f} E at {impact_at:%H:%M:%S} UTC; P(impact on "
+            f"{self.nation} land) {a.p_land:.0%}, territorial sea {a.p_territorial_sea:.0%}, "
+            f"zone {a.p_eez:.0%}; P(overflight) {a.p_overflight:.0%}. {a.reason}."
+        )
+        msg = CapMessage(
+            identifier=f"{self.nation}-{self._counter:05d}",
+            sender=self.sender,
+            sent=sent,
+            msg_type=msg_type,
+            event="Ballistic missile",
+            urgency=urgency,
+            severity=severity,
+            certainty=certainty,
+            status=self.status,
+            references=[m.reference for m in w.messages] if msg_type != "Alert" else [],
+            category="Safety",
+            headline=("Missile warning lifted" if msg_type == "Cancel"
+                      else _HEADLINE[level]),
+            description=description,
+            instruction=None if msg_type == "Cancel" else _INSTRUCTION[level],
+            sender_name=f"{self.nation} national node (trilink simulation)",
+            areas=self._areas(a, level),
+            parameters=[("trilink_track", track_id), ("trilink_level", str(level))],
+        )
+        w.messages.append(msg)
+        return WarningEvent(a.t_s, track_id, msg, a)
+
+    def _areas(self, a: Assessment, level: WarningLevel) -> list[CapArea]:
+        areas = []
+        if level == WarningLevel.TAKE_SHELTER and a.overflight_s is not None and \
+                a.ground_track_deg:
+            lats = [p[0] for p in a.ground_track_deg]
+            lons = [p[1] for p in a.ground_track_deg]
+            areas.append(CapArea("Predicted overflight corridor",
+                                 corridor_polygon(lats, lons, CORRIDOR_HALF_WIDTH_M)))
+        semi_major, semi_minor, azimuth = a.impact.ellipse_95()
+        areas.append(CapArea("Predicted impact area (95 %)", ellipse_polygon(
+            float(np.degrees(a.impact.lat_rad)), float(np.degrees(a.impact.lon_rad)),
+            max(semi_major, 1000.0), max(semi_minor, 1000.0), float(np.degrees(azimuth)))))
+        return areas
