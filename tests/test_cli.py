@@ -136,3 +136,30 @@ def test_bench_federation_json_contract(capsys: pytest.CaptureFixture[str]) -> N
     for key in ("updates_per_s", "p50_ms_node", "p99_ms_node", "p50_ms_raw", "p99_ms_raw"):
         assert data[key] > 0, key
     assert data["p50_ms_node"] >= data["p50_ms_raw"] * 0.5  # measured, not invented
+
+
+def test_run_writes_summary_alerts_and_audit(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from trilink.sharing.audit import verify_audit_file
+    from trilink.warning.cap import validate
+
+    out = tmp_path / "out"
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out), "--seed", "2"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("2022-11-02-srbm-south-of-nll: 1 launch(es)") and "\n" not in line
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "2022-11-02-srbm-south-of-nll" and summary["seed"] == 2
+    (launch,) = summary["launches"]
+    keys = {"first_detection_s", "first_track_s", "first_partner_track_s", "first_warning_s",
+            "warning_level", "impact_error_km_at_warning", "false_alarms"}
+    for nation in ("USA", "JPN", "KOR"):
+        assert keys <= launch["nations"][nation].keys()
+    kor = launch["nations"]["KOR"]
+    assert kor["first_detection_s"] is not None and kor["first_track_s"] >= \
+        kor["first_detection_s"]
+    for xml in (out / "alerts").glob("*.xml"):
+        assert validate(xml.read_bytes()) == []
+    for nation in ("USA", "JPN", "KOR"):
+        assert verify_audit_file(out / "audit" / f"{nation}.sqlite").ok
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out),
+                 "--regime", "nope"]) == 2

@@ -307,6 +307,32 @@ def fly(
 
 
 @app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="scenario file, or the id of a shipped one")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the outputs")],
+    seed: Annotated[int, typer.Option(help="seed of every random draw")] = 0,
+    regime: Annotated[
+        str | None, typer.Option(help="sharing regime (default: the scenario's)")] = None,
+) -> None:
+    """Run a scenario end to end: sensors, national nodes sharing over the in-memory bus,
+    warnings. Writes summary.json, alerts/*.xml (CAP 1.2) and audit/<NATION>.sqlite."""
+    from trilink.sharing import AgreementInvalidError
+    from trilink.sim.run import run_scenario
+    from trilink.sim.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    try:
+        summary = run_scenario(sc, out_dir, seed=seed, regime=regime)
+    except AgreementInvalidError as exc:
+        _fail(f"--regime: {exc.errors[0].problem}")
+    warned = sorted({n for launch in summary["launches"] for n, v in launch["nations"].items()
+                     if v["first_warning_s"] is not None})
+    alerts = len(list((out_dir / "alerts").glob("*.xml")))
+    _say(f"{sc.id}: {len(summary['launches'])} launch(es), regime {summary['regime']}, "
+         f"warnings by {', '.join(warned) or 'nobody'}, {alerts} CAP message(s) -> {out_dir}")
+
+
+@app.command()
 def flights(
     as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout")] = False,
 ) -> None:

@@ -138,6 +138,8 @@ class NationalNode:
         self.picture = FusedPicture(config.nation)
         self.rel_to = tuple(sorted(set(config.rel_to) | {config.nation}))
         self._last_shared: dict[str, float] = {}
+        # When each partner track ("NATION/track id") first reached this node.
+        self.first_seen: dict[str, float] = {}
         whole = epoch.replace(microsecond=0)
         self._epoch_ns = int(whole.timestamp()) * NS_PER_S + epoch.microsecond * 1000
 
@@ -243,6 +245,8 @@ class NationalNode:
             except msgspec.DecodeError as exc:
                 out.rejected.append(f"payload: {exc}")
                 return out
+            for p in batch.tracks:
+                self.first_seen.setdefault(f"{env.originator}/{p.track_id}", now_s)
             self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
                                              np.asarray(p.x), p.covariance(),
                                              p.powered_probability) for p in batch.tracks])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from trilink.sharing.audit import AuditLog
 from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import Policy
 from trilink.sim.truth import Truth
+from trilink.tracking.tracker import TrackEvent
 
 NATIONS = ("USA", "JPN", "KOR")
 
@@ -35,6 +36,9 @@ class FederationRun:
     delivered: int = 0
     rejected: dict[str, list[str]] = field(default_factory=dict)
     received_from: dict[str, set[str]] = field(default_factory=dict)  # node → originators
+    # Evaluation only (truth): first detection of each missile by each nation's radars.
+    first_detection_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    track_events: dict[str, list[TrackEvent]] = field(default_factory=dict)
 
 
 async def run_federation_async(
@@ -46,6 +50,7 @@ async def run_federation_async(
     rel_to: Mapping[str, Sequence[str]] | None = None,
     audit_dir: Path | None = None,
     link_latency_s: float = 0.05,
+    on_step: Callable[[str, NationalNode, float], None] | None = None,
 ) -> FederationRun:
     """Simulate every nation's radars, node and sharing over ``bus``; see the module doc."""
     assert truth.epoch is not None, "federation runs need a truth with an epoch"
@@ -58,7 +63,9 @@ async def run_federation_async(
         nodes[n] = NationalNode(NodeConfig(n, partners_of(n, nations), release), policy,
                                 keys[n], registry, truth.epoch, audit)
     run = FederationRun(nodes, rejected={n: [] for n in nations},
-                        received_from={n: set() for n in nations})
+                        received_from={n: set() for n in nations},
+                        first_detection_s={n: {} for n in nations},
+                        track_events={n: [] for n in nations})
     order = itertools.count()
     queue: list[tuple[float, int, str, object]] = []
     for n in nations:
@@ -94,6 +101,11 @@ async def run_federation_async(
         node = nodes[who]
         if isinstance(item, RadarScan):
             out = node.on_scan(item)
+            run.track_events[who] += out.track_events
+            seen = run.first_detection_s[who]
+            for tid in item.truth_ids:
+                if tid is not None and tid not in seen:
+                    seen[tid] = item.t_s
         else:
             msg_id = str(item)
             data = await fetch(who, msg_id)
@@ -105,6 +117,8 @@ async def run_federation_async(
                     run.received_from[who].add(env.originator)
         for o in out.outgoing:
             await send(o, who)
+        if on_step is not None:
+            on_step(who, node, now)
     for node in nodes.values():
         if node.audit is not None:
             node.audit.close()
@@ -114,8 +128,10 @@ async def run_federation_async(
 def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
                    nations: Sequence[str] = NATIONS,
                    rel_to: Mapping[str, Sequence[str]] | None = None,
-                   audit_dir: Path | None = None) -> FederationRun:
+                   audit_dir: Path | None = None,
+                   on_step: Callable[[str, NationalNode, float], None] | None = None,
+                   ) -> FederationRun:
     """Synchronous wrapper of :func:`run_federation_async`."""
     return asyncio.run(run_federation_async(truth, policy, bus, seed, nations, rel_to,
-                                            audit_dir))
+                                            audit_dir, on_step=on_step))
 

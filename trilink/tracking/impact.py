@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from scipy.stats import chi2
 
 from trilink.physics import earth
-from trilink.physics.trajectory import propagate_ballistic
+from trilink.physics.trajectory import FlightBatch, propagate_ballistic
 from trilink.tracking import kernels
 
 F = NDArray[np.float64]
@@ -84,6 +84,14 @@ def _sigma_points(x: F, P: F) -> tuple[F, F]:
 def predict_impacts(x: F, P: F, t_s: F) -> list[ImpactPrediction]:
     """Impact predictions for N track states x (N, ≥6) with covariances P (N, ≥6, ≥6)
     taken at times t_s (N,), all propagated in one batch."""
+    return predict_impacts_with_flights(x, P, t_s)[0]
+
+
+def predict_impacts_with_flights(
+    x: F, P: F, t_s: F
+) -> tuple[list[ImpactPrediction], FlightBatch]:
+    """:func:`predict_impacts`, also returning the sigma-point flights (14 rows per
+    track, track-major) so that callers can reuse their ground tracks."""
     x = np.atleast_2d(x)
     P = np.asarray(P).reshape(x.shape[0], x.shape[1], x.shape[1])
     t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
@@ -120,7 +128,7 @@ def predict_impacts(x: F, P: F, t_s: F) -> list[ImpactPrediction]:
         t_sigma = math.sqrt(float(weights @ (ts - t_mean) ** 2))
         out.append(ImpactPrediction(float(t[i]), float(t[i]) + t_mean, t_sigma, float(lat_c),
                                     float(lon_c), cov_en))
-    return out
+    return out, flights
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ From a track's state and covariance (ECEF), at a time t:
   (:func:`trilink.tracking.impact.predict_impacts`), turned into probabilities that the
   impact falls on the nation's land, in its territorial sea, in its 200-nm zone, by a
   fixed set of 512 quasi-random samples of the impact distribution (deterministic);
-- **overflight**: the ground tracks of the unscented-transform sigma points and of the
-  mean, with the times they cross the nation's land; the probability is the weight of the
-  sigma tracks that cross.
+- **overflight**: the ground tracks of the impact prediction's sigma points (position,
+  velocity, ballistic coefficient), with the times they cross the nation's land; the
+  probability is the share of sigma tracks that cross, the window their median.
 
 Levels (documented in docs/warning.md):
 
@@ -22,7 +22,6 @@ Levels (documented in docs/warning.md):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -33,8 +32,8 @@ from scipy.stats import qmc
 
 from trilink.geo import ZoneKind, zone_map
 from trilink.physics import earth
-from trilink.physics.trajectory import propagate_ballistic
-from trilink.tracking.impact import BETA_MEDIAN_KG_M2, ImpactPrediction, predict_impacts
+from trilink.physics.trajectory import FlightBatch
+from trilink.tracking.impact import ImpactPrediction, predict_impacts_with_flights
 
 F = NDArray[np.float64]
 
@@ -97,41 +96,39 @@ def impact_probabilities(pred: ImpactPrediction, nation: str) -> tuple[float, fl
     )
 
 
-def _overflight(x: F, P: F, t_s: float, nation: str
+def _overflight(flights: FlightBatch, t_s: float, nation: str
                 ) -> tuple[float, tuple[float, float] | None, tuple[tuple[float, float], ...]]:
-    """P(ground track crosses the nation's land), the mean track's crossing, its track."""
-    n = 6
-    L = np.linalg.cholesky(P[:6, :6] + np.eye(6) * 1e-9 * np.trace(P[:6, :6]) / 6)
-    offsets = math.sqrt(n) * L.T
-    pts = np.concatenate([x[None, :6], x[:6] + offsets, x[:6] - offsets])
-    batch = propagate_ballistic(pts[:, :3], pts[:, 3:], BETA_MEDIAN_KG_M2)
+    """P(ground track crosses the nation's land) over the impact prediction's sigma-point
+    flights (equal weights), the median crossing window, and one representative track."""
     zm = zone_map()
-    crossed = []
-    mean_window: tuple[float, float] | None = None
-    mean_track: tuple[tuple[float, float], ...] = ()
-    for i in range(batch.size):
-        f = batch.row(i)
-        ts = np.append(np.arange(0.0, f.flight_time_s, 2.0), f.flight_time_s)
+    enters, exits, crossed = [], [], []
+    track: tuple[tuple[float, float], ...] = ()
+    for i in range(flights.size):
+        f = flights.row(i)
+        ts = np.append(np.arange(0.0, f.flight_time_s, 5.0), f.flight_time_s)
         lat, lon, _ = f.geodetic_at(ts)
         hits = [c for c in zm.crossings(ts, lat, lon, kinds=(ZoneKind.LAND,))
                 if c.nation == nation and c.t_enter_s > 0.0]
         crossed.append(bool(hits))
+        if hits:
+            enters.append(hits[0].t_enter_s)
+            exits.append(hits[-1].t_exit_s)
         if i == 0:
-            if hits:
-                mean_window = (t_s + hits[0].t_enter_s, t_s + hits[-1].t_exit_s)
             step = max(1, len(ts) // 120)
-            mean_track = tuple((float(a), float(b)) for a, b in
-                               zip(np.degrees(lat[::step]), np.degrees(lon[::step]),
-                                   strict=True))
-    p = float(np.mean(crossed[1:])) if len(crossed) > 1 else float(crossed[0])
-    return p, mean_window, mean_track
+            track = tuple((float(a), float(b)) for a, b in
+                          zip(np.degrees(lat[::step]), np.degrees(lon[::step]), strict=True))
+    window = (t_s + float(np.median(enters)), t_s + float(np.median(exits))) if enters \
+        else None
+    return float(np.mean(crossed)), window, track
 
 
 def assess(x: F, P: F, t_s: float, nation: str) -> Assessment:
     """Assess one track state (ECEF, ≥ 6 states) for one nation at t_s."""
-    pred = predict_impacts(np.atleast_2d(x), np.asarray(P)[None], np.array([t_s]))[0]
+    preds, flights = predict_impacts_with_flights(np.atleast_2d(x), np.asarray(P)[None],
+                                                  np.array([t_s]))
+    pred = preds[0]
     p_land, p_sea, p_eez = impact_probabilities(pred, nation)
-    p_over, window, track = _overflight(np.asarray(x), np.asarray(P), t_s, nation)
+    p_over, window, track = _overflight(flights, t_s, nation)
     if p_land >= P_LAND_SHELTER:
         level, why = WarningLevel.TAKE_SHELTER, f"impact on {nation} land {p_land:.0%}"
     elif p_over >= P_OVERFLIGHT_SHELTER:
