@@ -261,14 +261,3 @@ class FusedPicture:
         """Every fused object, in creation order (fused up to the latest sources)."""
         self._refresh()
         return list(self._objects.values())
-
-    def drop_source(self, nation: str, track_id: str) -> None:
-        """Forget a source track (deleted by its owner); objects left empty go too."""
-        key = f"{nation}/{track_id}"
-        fid = self._owner.pop(key, None)
-        if fid is None:
-            return
-        obj = self._objects[fid]
-        obj.sources.pop(key, None)
-        if not obj.sources:
-            del self._objects[fid]

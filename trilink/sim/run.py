@@ -30,8 +30,8 @@ from trilink.sim.federation import NATIONS, run_federation
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.scenario import Scenario
 from trilink.sim.truth import Truth
-from trilink.tracking.metrics import nearest_truth, tracks_per_missile
-from trilink.warning.assessment import WarningLevel
+from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
+from trilink.warning.assessment import WarningLevel, land_crossings
 from trilink.warning.cap import write
 from trilink.warning.center import WarningCenter, WarningEvent
 
@@ -47,16 +47,11 @@ class _Outcome:
 
 
 def _outcomes(truth: Truth, nation: str) -> list[_Outcome]:
-    zm = zone_map()
     out = []
     for i in range(truth.size):
-        f = truth.flights.row(i)
-        ts = np.append(np.arange(0.0, f.flight_time_s, 2.0), f.flight_time_s)
-        lat, lon, _ = f.geodetic_at(ts)
-        over = any(c.nation == nation and c.t_enter_s > 0.0
-                   for c in zm.crossings(ts, lat, lon, kinds=(ZoneKind.LAND,)))
-        hit = zm.locate(float(lat[-1]), float(lon[-1]))
-        out.append(_Outcome(over, str(hit.kind) if hit.nation == nation else None))
+        hits, _, lat, lon = land_crossings(truth.flights.row(i), nation, step_s=2.0)
+        hit = zone_map().locate(float(lat[-1]), float(lon[-1]))
+        out.append(_Outcome(bool(hits), str(hit.kind) if hit.nation == nation else None))
     return out
 
 
@@ -73,10 +68,7 @@ def _warranted(level: WarningLevel, outcome: _Outcome) -> bool:
 
 def _nearest_missile(truth: Truth, x: Any, t_s: float) -> int | None:
     s = truth.at(t_s)
-    d = np.linalg.norm(s.r_ecef_m - np.asarray(x)[:3], axis=1)
-    d[~s.alive] = np.inf
-    k = int(np.argmin(d))
-    return k if np.isfinite(d[k]) and d[k] < 50e3 else None
+    return nearest_missile(s.r_ecef_m, s.alive, x, 50e3)
 
 
 def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,

@@ -58,9 +58,6 @@ class Truth:
         """Time (since the epoch) of the last impact."""
         return float(np.max(self.launch_t_s + self.flights.flight_time_s))
 
-    def impact_t_s(self) -> F:
-        return np.asarray(self.launch_t_s + self.flights.flight_time_s, dtype=np.float64)
-
     def at(self, t_s: float) -> TruthState:
         """State of every object at time t_s since the epoch."""
         local = np.atleast_1d(t_s - self.launch_t_s)

@@ -13,6 +13,16 @@ from trilink.tracking.tracker import EventKind, TrackEvent
 CLUTTER = "(clutter)"
 
 
+def nearest_missile(r_ecef_m: np.ndarray, alive: np.ndarray, x: np.ndarray,
+                    max_distance_m: float) -> int | None:
+    """Index of the alive missile (positions r, ECEF) nearest to state x, or None when
+    none lies within ``max_distance_m``."""
+    d = np.linalg.norm(r_ecef_m - np.asarray(x)[:3], axis=1)
+    d[~alive] = np.inf
+    k = int(np.argmin(d))
+    return k if d[k] <= max_distance_m else None
+
+
 def nearest_truth(
     events: Iterable[TrackEvent], truth: Truth, max_distance_m: float = 20e3
 ) -> dict[str, Counter[str]]:
@@ -31,11 +41,8 @@ def nearest_truth(
         if e.t_s not in cache:
             s = truth.at(e.t_s)
             cache[e.t_s] = (s.r_ecef_m, s.alive)
-        r, alive = cache[e.t_s]
-        d = np.linalg.norm(r - e.x[:3], axis=1)
-        d[~alive] = np.inf
-        k = int(np.argmin(d))
-        key = truth.ids[k] if d[k] <= max_distance_m else CLUTTER
+        k = nearest_missile(*cache[e.t_s], e.x, max_distance_m)
+        key = CLUTTER if k is None else truth.ids[k]
         out.setdefault(e.track_id, Counter())[key] += 1
     return out
 

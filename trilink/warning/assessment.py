@@ -30,9 +30,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
-from trilink.geo import ZoneKind, zone_map
+from trilink.geo import ZoneCrossing, ZoneKind, zone_map
 from trilink.physics import earth
-from trilink.physics.trajectory import FlightBatch
+from trilink.physics.trajectory import Flight, FlightBatch
 from trilink.tracking.impact import ImpactPrediction, predict_impacts_with_flights
 
 F = NDArray[np.float64]
@@ -96,19 +96,25 @@ def impact_probabilities(pred: ImpactPrediction, nation: str) -> tuple[float, fl
     )
 
 
+def land_crossings(flight: Flight, nation: str, step_s: float = 5.0
+                   ) -> tuple[list[ZoneCrossing], F, F, F]:
+    """The crossings of the nation's land by a flight's ground track after launch, and
+    the sampled times (s since the flight's start), latitudes and longitudes (rad)."""
+    ts = np.append(np.arange(0.0, flight.flight_time_s, step_s), flight.flight_time_s)
+    lat, lon, _ = flight.geodetic_at(ts)
+    hits = [c for c in zone_map().crossings(ts, lat, lon, kinds=(ZoneKind.LAND,))
+            if c.nation == nation and c.t_enter_s > 0.0]
+    return hits, ts, lat, lon
+
+
 def _overflight(flights: FlightBatch, t_s: float, nation: str
                 ) -> tuple[float, tuple[float, float] | None, tuple[tuple[float, float], ...]]:
     """P(ground track crosses the nation's land) over the impact prediction's sigma-point
     flights (equal weights), the median crossing window, and one representative track."""
-    zm = zone_map()
     enters, exits, crossed = [], [], []
     track: tuple[tuple[float, float], ...] = ()
     for i in range(flights.size):
-        f = flights.row(i)
-        ts = np.append(np.arange(0.0, f.flight_time_s, 5.0), f.flight_time_s)
-        lat, lon, _ = f.geodetic_at(ts)
-        hits = [c for c in zm.crossings(ts, lat, lon, kinds=(ZoneKind.LAND,))
-                if c.nation == nation and c.t_enter_s > 0.0]
+        hits, ts, lat, lon = land_crossings(flights.row(i), nation)
         crossed.append(bool(hits))
         if hits:
             enters.append(hits[0].t_enter_s)
