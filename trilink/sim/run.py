@@ -28,10 +28,11 @@ from trilink.physics import earth
 from trilink.sharing.policy import policy_for
 from trilink.sim.federation import NATIONS, run_federation
 from trilink.sim.flights import fly_scenarios
+from trilink.sim.record import build_record
 from trilink.sim.scenario import Scenario
 from trilink.sim.truth import Truth
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
-from trilink.warning.assessment import WarningLevel, land_crossings
+from trilink.warning.assessment import Assessment, WarningLevel, land_crossings
 from trilink.warning.cap import write
 from trilink.warning.center import WarningCenter, WarningEvent
 
@@ -89,6 +90,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     centers = {n: WarningCenter(n, truth.epoch, assess_every_s) for n in nations}
     last_check = {n: -math.inf for n in nations}
     warnings: dict[str, list[tuple[WarningEvent, int | None]]] = {n: [] for n in nations}
+    assessments: dict[str, list[tuple[str, Assessment, int | None]]] = {n: [] for n in nations}
 
     def on_step(nation: str, node: NationalNode, now: float) -> None:
         if now - last_check[nation] < assess_every_s:
@@ -97,9 +99,16 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
         for obj in node.fused():
             if now - obj.t_s > STALE_S:
                 continue
-            for ev in centers[nation].on_track(obj.fused_id, obj.x, obj.P, obj.t_s):
+            center = centers[nation]
+            before = len(center.assessments)
+            events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s)
+            if len(center.assessments) == before:
+                continue
+            k = _nearest_missile(truth, obj.x, obj.t_s)
+            assessments[nation].append((obj.fused_id, center.assessments[-1][1], k))
+            for ev in events:
                 write(ev.message, out_dir / "alerts")
-                warnings[nation].append((ev, _nearest_missile(truth, obj.x, obj.t_s)))
+                warnings[nation].append((ev, k))
 
     run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
                          seed, nations, audit_dir=out_dir / "audit", on_step=on_step)
@@ -152,4 +161,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
             }
         summary["launches"].append({"id": missile, "nations": per_nation})
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    record = build_record(scenario, truth, seed, policy.name, nations, assessments, warnings,
+                          summary)
+    (out_dir / "record.json").write_text(json.dumps(record) + "\n")
     return summary

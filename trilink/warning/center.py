@@ -80,6 +80,8 @@ class WarningCenter:
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self.history: list[WarningEvent] = []
+        # Every assessment made, for reports (impact ellipses over time).
+        self.assessments: list[tuple[str, Assessment]] = []
 
     def on_track(self, track_id: str, x: F, P: F, t_s: float) -> list[WarningEvent]:
         """Take a track's latest state; return any CAP messages it causes."""
@@ -88,6 +90,7 @@ class WarningCenter:
             return []
         self._last[track_id] = t_s
         a = assess(x, P, t_s, self.nation)
+        self.assessments.append((track_id, a))
         current = self._active.get(track_id)
         events: list[WarningEvent] = []
         passed = (a.level == WarningLevel.TAKE_SHELTER and a.p_land < 0.05
