@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from trilink.physics import earth
+from trilink.physics.ballistic import fly_ballistic
 from trilink.physics.missiles import MissileProfile
 from trilink.physics.vehicle import LaunchControls, VehicleBatch
 
@@ -233,6 +234,25 @@ def propagate_ballistic(
     Times in the result count from the given states. Used to predict impact points
     (forward) — see :mod:`trilink.tracking.impact`.
     """
+    r0 = np.atleast_2d(np.asarray(r_ecef_m, dtype=np.float64))
+    v0 = np.atleast_2d(np.asarray(v_ecef_m_s, dtype=np.float64))
+    n = r0.shape[0]
+    beta = np.broadcast_to(np.asarray(ballistic_coefficient_kg_m2, dtype=np.float64), (n,))
+    st = steps or StepSizes()
+    t, r, v, counts, impacted = fly_ballistic(r0, v0, beta, st.vacuum_s, st.atmosphere_s,
+                                              st.max_flight_s)
+    return FlightBatch(t_s=t, r_ecef_m=r, v_ecef_m_s=v, n_knots=counts, impacted=impacted,
+                       burnout_s=np.zeros(n))
+
+
+def propagate_ballistic_numpy(
+    r_ecef_m: ArrayLike,
+    v_ecef_m_s: ArrayLike,
+    ballistic_coefficient_kg_m2: ArrayLike,
+    steps: StepSizes | None = None,
+) -> FlightBatch:
+    """:func:`propagate_ballistic` through the generic NumPy integrator (the powered
+    one, thrust off): the reference the compiled loop is tested against."""
     r0 = np.atleast_2d(np.asarray(r_ecef_m, dtype=np.float64))
     v0 = np.atleast_2d(np.asarray(v_ecef_m_s, dtype=np.float64))
     n = r0.shape[0]

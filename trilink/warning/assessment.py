@@ -107,22 +107,32 @@ def land_crossings(flight: Flight, nation: str, step_s: float = 5.0
     return hits, ts, lat, lon
 
 
-def _overflight(flights: FlightBatch, t_s: float, nation: str
+def _overflight(flights: FlightBatch, t_s: float, nation: str, step_s: float = 5.0
                 ) -> tuple[float, tuple[float, float] | None, tuple[tuple[float, float], ...]]:
     """P(ground track crosses the nation's land) over the impact prediction's sigma-point
-    flights (equal weights), the median crossing window, and one representative track."""
-    enters, exits, crossed = [], [], []
-    track: tuple[tuple[float, float], ...] = ()
-    for i in range(flights.size):
-        hits, ts, lat, lon = land_crossings(flights.row(i), nation)
-        crossed.append(bool(hits))
+    flights (equal weights), the median crossing window, and one representative track.
+
+    All ground tracks are sampled and classified in one batch; only the tracks that touch
+    the nation's land are refined into crossing times (most assessments have none).
+    """
+    t_end = flights.flight_time_s
+    grid = np.append(np.arange(0.0, float(t_end.max()), step_s), float(t_end.max()))
+    r, _, _ = flights.sample(grid)  # past its impact a row holds its impact point
+    lat, lon, _ = earth.ecef_to_geodetic(r)
+    nations, kinds = zone_map().classify(lat, lon)
+    touches = ((nations == nation) & (kinds == ZoneKind.LAND.value))[:, 1:].any(axis=1)
+    enters, exits = [], []
+    crossed = np.zeros(flights.size, dtype=bool)
+    for i in np.flatnonzero(touches):
+        hits, _, _, _ = land_crossings(flights.row(int(i)), nation, step_s)
+        crossed[i] = bool(hits)
         if hits:
             enters.append(hits[0].t_enter_s)
             exits.append(hits[-1].t_exit_s)
-        if i == 0:
-            step = max(1, len(ts) // 120)
-            track = tuple((float(a), float(b)) for a, b in
-                          zip(np.degrees(lat[::step]), np.degrees(lon[::step]), strict=True))
+    keep = grid <= t_end[0]
+    step = max(1, int(keep.sum()) // 120)
+    track = tuple((float(a), float(b)) for a, b in zip(
+        np.degrees(lat[0, keep][::step]), np.degrees(lon[0, keep][::step]), strict=True))
     window = (t_s + float(np.median(enters)), t_s + float(np.median(exits))) if enters \
         else None
     return float(np.mean(crossed)), window, track
