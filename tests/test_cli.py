@@ -163,3 +163,27 @@ def test_run_writes_summary_alerts_and_audit(tmp_path: Path,
         assert verify_audit_file(out / "audit" / f"{nation}.sqlite").ok
     assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out),
                  "--regime", "nope"]) == 2
+
+
+def test_bench_run_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "run", "--quick", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["launches"] == 1 and data["simulated_s"] > 100
+    assert data["wall_s"] > 0 and data["peak_rss_mb"] > 50
+    # The factor is the measured ratio, not a separate figure.
+    assert data["realtime_factor"] == pytest.approx(data["simulated_s"] / data["wall_s"],
+                                                    rel=0.01)
+
+
+def test_run_summary_line_counts_what_happened(tmp_path: Path) -> None:
+    from trilink.cli import run_summary_line
+
+    summary = {"scenario": "s", "regime": "r", "launches": [
+        {"id": "a", "nations": {"JPN": {"first_warning_s": 80.0, "false_alarms": 1},
+                                "KOR": {"first_warning_s": None, "false_alarms": 0}}},
+        {"id": "b", "nations": {"JPN": {"first_warning_s": 60.0, "false_alarms": 0},
+                                "KOR": {"first_warning_s": 30.0, "false_alarms": 2}}}]}
+    (tmp_path / "alerts").mkdir()
+    line = run_summary_line(summary, tmp_path, wall_s=2.0, simulated_s=1000.0)
+    assert "2 launch(es)" in line and "JPN at T+60 s, KOR at T+30 s" in line
+    assert "3 false alarm(s)" in line and "(500x real time)" in line

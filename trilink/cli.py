@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -313,6 +314,7 @@ def run(
     seed: Annotated[int, typer.Option(help="seed of every random draw")] = 0,
     regime: Annotated[
         str | None, typer.Option(help="sharing regime (default: the scenario's)")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Run a scenario end to end: sensors, national nodes sharing over the in-memory bus,
     warnings. Writes summary.json, alerts/*.xml (CAP 1.2) and audit/<NATION>.sqlite."""
@@ -321,15 +323,67 @@ def run(
     from trilink.sim.scenario import load_scenario
 
     sc = load_scenario(scenario)
+    started = time.perf_counter()
     try:
-        summary = run_scenario(sc, out_dir, seed=seed, regime=regime)
+        with _SimProgress(f"{sc.id}", quiet) as bar:
+            summary = run_scenario(sc, out_dir, seed=seed, regime=regime, progress=bar.update)
     except AgreementInvalidError as exc:
         _fail(f"--regime: {exc.errors[0].problem}")
-    warned = sorted({n for launch in summary["launches"] for n, v in launch["nations"].items()
-                     if v["first_warning_s"] is not None})
+    wall_s = time.perf_counter() - started
+    _say(run_summary_line(summary, out_dir, wall_s, bar.total_s))
+
+
+class _SimProgress:
+    """A rich progress bar over simulated time, on stderr, throttled (the driver calls
+    it for every event) and silent when stderr is not a terminal or ``quiet``."""
+
+    def __init__(self, label: str, quiet: bool) -> None:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.total_s = 0.0
+        self._shown = -1
+        console = Console(stderr=True)
+        self._progress = Progress(
+            TextColumn("{task.description}"), BarColumn(),
+            TextColumn("simulated {task.completed:,.0f} / {task.total:,.0f} s"),
+            TimeElapsedColumn(), console=console, transient=True,
+            disable=quiet or not console.is_terminal)
+        self._task = self._progress.add_task(label, total=None)
+
+    def __enter__(self) -> _SimProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def update(self, done_s: float, total_s: float) -> None:
+        self.total_s = total_s
+        step = int(200 * done_s / total_s) if total_s > 0 else 0
+        if step != self._shown:
+            self._shown = step
+            self._progress.update(self._task, completed=done_s, total=total_s)
+
+
+def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
+                     simulated_s: float) -> str:
+    """The one line `trilink run` ends with: what happened and how fast."""
+    launches = summary["launches"]
+    warned: dict[str, float] = {}
+    false_alarms = 0
+    for launch in launches:
+        for nation, v in launch["nations"].items():
+            false_alarms += v["false_alarms"]
+            t = v["first_warning_s"]
+            if t is not None and (nation not in warned or t < warned[nation]):
+                warned[nation] = t
+    who = ", ".join(f"{n} at T+{t:.0f} s" for n, t in sorted(warned.items())) or "nobody"
     alerts = len(list((out_dir / "alerts").glob("*.xml")))
-    _say(f"{sc.id}: {len(summary['launches'])} launch(es), regime {summary['regime']}, "
-         f"warnings by {', '.join(warned) or 'nobody'}, {alerts} CAP message(s) -> {out_dir}")
+    factor = simulated_s / wall_s if wall_s > 0 else float("inf")
+    return (f"{summary['scenario']}: {len(launches)} launch(es), regime {summary['regime']}; "
+            f"first warnings: {who}; {alerts} CAP message(s), {false_alarms} false alarm(s); "
+            f"{simulated_s:,.0f} s simulated in {wall_s:.1f} s ({factor:,.0f}x real time) "
+            f"-> {out_dir}")
 
 
 @app.command()
@@ -548,6 +602,35 @@ def bench_federation(
     table.add_row("p50 / p99 via the node (ms)",
                   f"{result['p50_ms_node']:.2f} / {result['p99_ms_node']:.2f}", "")
     table.add_row("p99 node / raw", f"{result['p99_node_over_raw']:.2f}", "≤ 2.0")
+    out.print(table)
+
+
+@bench_app.command("run")
+def bench_run(
+    scenario: Annotated[str, typer.Option(help="scenario to run")] = "2022-11-02-day",
+    regime: Annotated[str, typer.Option(help="sharing regime")] = "trilateral-realtime",
+    quick: Annotated[bool, typer.Option(help="smoke-test size: one short launch")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
+) -> None:
+    """`trilink run` against the clock: simulated seconds per wall second, peak memory."""
+    from trilink.analysis.bench_run import run_benchmark
+
+    result = run_benchmark(scenario="2022-11-02-srbm-south-of-nll" if quick else scenario,
+                           regime=regime)
+    if as_json:
+        _emit_json(result)
+        return
+    table = Table(title=f"trilink run: {result['scenario']} ({result['regime']})",
+                  header_style="bold")
+    for col in ("figure", "value"):
+        table.add_column(col)
+    table.add_row("launches", str(result["launches"]))
+    table.add_row("simulated span (s)", f"{result['simulated_s']:,.0f}")
+    table.add_row("  of which a missile is in flight (s)", f"{result['in_flight_s']:,.0f}")
+    table.add_row("wall time (s)", f"{result['wall_s']:.1f}")
+    table.add_row("real-time factor", f"{result['realtime_factor']:,.0f}x")
+    table.add_row("in-flight time / wall time", f"{result['in_flight_factor']:,.1f}x")
+    table.add_row("peak RSS (MB)", f"{result['peak_rss_mb']:,.0f}")
     out.print(table)
 
 

@@ -68,7 +68,7 @@ def density_kg_m3(z_m: float) -> float:
             p = pb * math.exp(-_G0 * (h - hb) / (_R_AIR * tb))
         else:
             p = pb * (tb / t) ** (_G0 / (_R_AIR * lapse))
-        return p / (_R_AIR * t)
+        return float(p / (_R_AIR * t))
     n = _UPPER_Z_M.shape[0]
     if z >= _UPPER_Z_M[n - 1]:
         log_rho = _UPPER_LOG_RHO[n - 1] - (z - _UPPER_Z_M[n - 1]) / _TOP_SCALE_HEIGHT_M

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,11 @@ def _nearest_missile(truth: Truth, x: Any, t_s: float) -> int | None:
 
 
 def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
-                 regime: str | None = None, assess_every_s: float = 10.0) -> dict[str, Any]:
+                 regime: str | None = None, assess_every_s: float = 10.0,
+                 progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
     """Run the scenario and write the outputs (see the module docstring); returns the
-    summary."""
+    summary. ``progress(done_s, total_s)`` is called as simulated time advances (seconds
+    since the epoch, and the time of the last impact)."""
     out_dir = Path(out_dir)
     (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
     (out_dir / "audit").mkdir(parents=True, exist_ok=True)
@@ -92,7 +95,11 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     warnings: dict[str, list[tuple[WarningEvent, int | None]]] = {n: [] for n in nations}
     assessments: dict[str, list[tuple[str, Assessment, int | None]]] = {n: [] for n in nations}
 
+    end_s = truth.end_t_s
+
     def on_step(nation: str, node: NationalNode, now: float) -> None:
+        if progress is not None:
+            progress(now, end_s)
         if now - last_check[nation] < assess_every_s:
             return
         last_check[nation] = now
