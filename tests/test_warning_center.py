@@ -42,3 +42,30 @@ def test_2022_10_04_japan_alerts_then_cancels_with_valid_cap(tmp_path: Path) -> 
 
 def test_no_warning_when_the_missile_stays_outside_japans_zone() -> None:
     assert _run_center("2017-05-14-hwasong12", "JPN") == []
+
+
+def test_warning_of_a_track_that_stops_is_cancelled_after_impact() -> None:
+    """Tracks end at impact (or are lost): their warning must not stay in force."""
+    truth = Truth.from_launch_flights(fly_scenarios([load_scenario(
+        "2022-11-02-srbm-south-of-nll")]))
+    assert truth.epoch is not None
+    center = WarningCenter("KOR", truth.epoch, assess_every_s=10.0)
+    events: list[WarningEvent] = []
+    last_t = 0.0
+    for e in run_tracker(truth, "KOR", seed=1).events:
+        if e.kind == EventKind.UPDATED:
+            events += center.on_track(e.track_id, e.x, e.P, e.t_s)
+            last_t = e.t_s
+    alerts = [e for e in events if e.message.msg_type == "Alert"]
+    assert alerts, "KOR warns of this impact in its zone"
+    open_ids = {e.track_id for e in alerts} - {e.track_id for e in events
+                                              if e.message.msg_type == "Cancel"}
+    assert open_ids, "the track ends at impact with its warning still out"
+    assert center.expire(last_t + 1.0) == []  # not yet: impact time not passed
+    impact_s = float(truth.launch_t_s[0] + truth.flights.flight_time_s[0])
+    cancels = center.expire(impact_s + 120.0)
+    assert {c.track_id for c in cancels} == open_ids
+    for c in cancels:
+        assert c.message.msg_type == "Cancel" and c.t_s == impact_s + 120.0
+        assert validate(to_xml(c.message)) == []
+    assert center.expire(impact_s + 200.0) == []  # once only

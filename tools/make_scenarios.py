@@ -3,7 +3,10 @@
 The launch facts come from the table (a copy of shared/reference/launches.csv, with its
 sources). The table gives no azimuth, so each event names a reference point read off
 its published impact description (IMPACT_REFERENCE below); the azimuth is the WGS84
-geodesic bearing from the launch site to that point. Run from the repository root:
+geodesic bearing from the launch site to that point. The two false-warning events model
+what went wrong (FAILURES, OUTAGES, with the facts used and the assumptions made in
+MODELLING and their extra sources in EXTRA_SOURCES; docs/scenarios.md). Run from the
+repository root:
 
     python tools/make_scenarios.py
 """
@@ -70,6 +73,83 @@ SALVOS = {"2022-11-03-srbm-koksan": ["2022-11-03T12:34:00Z", "2022-11-03T12:39:0
                                       "2022-11-03T12:42:00Z"]}
 
 
+# A launch's failure (seconds after launch). 2022-11-03: the flight is fitted to the
+# published figures of the failed flight; the fitted hwasong-17 engine cut-off (334.9 s:
+# stage 1 burns 0-140 s, stage 2 from 140 s) is the loss of thrust reported after the
+# stage separations, and the vehicle breaks up there.
+FAILURES: dict[str, dict[str, object]] = {
+    "2022-11-03-icbm-failed": {
+        "t_s": 335.0,
+        "kind": "breakup",
+        "note": (
+            "Loss of thrust after the first- and second-stage separations (ROK JCS), at the"
+            " fitted cut-off of the failed flight (334.9 s); the breakup there, ending the"
+            " radar picture ('disappeared from radar over the Sea of Japan', Japan MOD), is"
+            " our assumption: the record does not say when the radars lost it."),
+    },
+}
+
+# Radars that reported nothing (seconds after the scenario epoch = the launch).
+OUTAGES: dict[str, list[dict[str, object]]] = {
+    "2023-04-13-hwasong18": [{
+        "nation": "JPN",
+        "from_s": 75.0,
+        "reason": (
+            "Japan's radar lost the missile 'immediately after detection' (Matsuno). Assumed:"
+            " 75 s after launch, ~20 s after Japan's first detection in this model (57 s,"
+            " JMSDF Aegis in the Sea of Japan); every Japanese radar; never regained (no end)."),
+    }],
+}
+
+MODELLING: dict[str, str] = {
+    "2022-11-03-icbm-failed": (
+        " Failure modelled (false-warning case). Truth flight: fitted to the published figures"
+        " of the failed flight (Japan MOD: apogee ~2,000 km, range ~750 km; ROK JCS: 1,920 km,"
+        " 760 km, Mach 15), which describe what the missile did; what it was meant to do is"
+        " not known. Bearing: toward Miyagi, over which Japan predicted an overflight (J-Alert"
+        " to Miyagi, Yamagata and Niigata, retracted). The ROK JCS said it lost thrust after"
+        " normal first- and second-stage separations: the fit's engine cut-off, 334.9 s after"
+        " launch (stage 2 ignites at 140 s), is that loss of thrust, and the vehicle breaks up"
+        " at 335 s (assumption: the record does not say when radars lost it; Japan said it"
+        " disappeared from radar over the Sea of Japan). After the breakup no radar sees it;"
+        " the debris fall ballistically into the Sea of Japan ~750 km from Sunan ~30 min"
+        " after launch (Japan's Coast Guard reported the fall about half an hour after the"
+        " launch). Japan's J-Alert came ~8-9 min after the 07:39-07:40 JST launch."),
+    "2023-04-13-hwasong18": (
+        " Track loss modelled (false-warning case). Record: Japan detected the missile right"
+        " after the 07:22 JST launch but it 'disappeared from Japan's radar immediately after"
+        " detection' (Chief Cabinet Secretary Matsuno); on that limited information the"
+        " J-Alert for Hokkaido went out at 07:55 JST (~33 min after launch) predicting a fall"
+        " around 08:00, and was called off at 08:15-08:16 via Em-Net after further analysis;"
+        " the missile fell in the Sea of Japan outside Japan's EEZ (Hamada). Modelled as an"
+        " outage of every Japanese radar from 75 s after launch to the end of the flight."
+        " Assumptions: 'immediately after detection' read as ~20 s after Japan's first"
+        " detection in this model (57 s, JMSDF Aegis in the Sea of Japan); all of Japan's"
+        " radars (the record speaks of 'Japan's radar'); never regained (the record does not"
+        " say it was). US and ROK radars are unaffected; what Japan's node gets from them"
+        " follows the agreements in force that day (US-Japan alliance; ROK via GSOMIA, not in"
+        " real time)."),
+}
+
+TITLE_NOTES: dict[str, str] = {
+    "2022-11-03-icbm-failed": " - failed in flight; overflight J-Alert retracted",
+    "2023-04-13-hwasong18": " - Japan's radar lost it; Hokkaido J-Alert withdrawn",
+}
+
+EXTRA_SOURCES: dict[str, list[str]] = {
+    "2022-11-03-icbm-failed": [
+        "https://world.kbs.co.kr/special/northkorea/contents/news/contents_view.htm?lang=e&current_page=1&No=430795",
+        "https://ajw-origin.potaufeu.asahi.com/ajw/articles/14759467",
+        "https://www.straitstimes.com/asia/east-asia/north-korea-fires-multiple-ballistic-missiles-triggering-shelter-alerts-in-japan",
+        "https://www.inform.kz/en/north-korea-fires-3-ballistic-missiles-1-disappears-from-radar_a3997187",
+    ],
+    "2023-04-13-hwasong18": [
+        "https://fxempire.com/news/article/japan-stands-by-cancelled-missile-alert-sent-to-millions-of-residents-1336260",
+        "https://www.tellerreport.com/life/2023-04-13-north-korea-%22missile%22-j-alert-issued-----was-the-response-appropriate-.ryGmF1DBz2.html",
+    ],
+}
+
+
 def _num(text: str) -> float | None:
     return float(text) if text.strip() else None
 
@@ -109,20 +189,26 @@ def main() -> None:
                     "notes": row["notes"],
                 }.items() if v not in (None, "")
             }
+            if event in FAILURES:
+                launch["failure"] = FAILURES[event]
             launches.append(launch)
         doc = {
             "schema_version": 1,
             "id": event,
-            "title": f"{row['missile']} from {row['launch_site']}, {row['launch_time_utc']}",
+            "title": (f"{row['missile']} from {row['launch_site']}, {row['launch_time_utc']}"
+                      + TITLE_NOTES.get(event, "")),
             "description": (
-                f"Historical replay of {event}. Azimuth: {how}."
+                f"Historical replay of {event}. Azimuth: {how}." + MODELLING.get(event, "")
                 if not math.isnan(az) else ""
             ),
             "nations": ["USA", "JPN", "KOR"],
             "date": row["launch_time_utc"][:10],
             "launches": launches,
-            "sources": row["sources"].split(),
+            "sources": row["sources"].split() + EXTRA_SOURCES.get(event, []),
         }
+        if event in OUTAGES:
+            doc["outages"] = OUTAGES[event]
+            doc["sources"] = doc.pop("sources")  # keep sources last
         header = (
             f"# trilink scenario: {event}\n"
             "# Generated by tools/make_scenarios.py from trilink/data/launches.csv\n"

@@ -317,7 +317,8 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
 ) -> None:
     """Run a scenario end to end: sensors, national nodes sharing over the in-memory bus,
-    warnings. Writes summary.json, alerts/*.xml (CAP 1.2) and audit/<NATION>.sqlite."""
+    warnings. Writes summary.json, alerts/*.xml (CAP 1.2), audit/<NATION>.sqlite,
+    record.json and report.html."""
     from trilink.sharing import AgreementInvalidError
     from trilink.sim.run import run_scenario
     from trilink.sim.scenario import load_scenario
@@ -384,6 +385,29 @@ def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
             f"first warnings: {who}; {alerts} CAP message(s), {false_alarms} false alarm(s); "
             f"{simulated_s:,.0f} s simulated in {wall_s:.1f} s ({factor:,.0f}x real time) "
             f"-> {out_dir}")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="folder of a `trilink run`")],
+) -> None:
+    """Draw DIR/report.html again from DIR/record.json (no re-run)."""
+    from trilink.report import write_report
+
+    path = run_dir / "record.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(f"{path}: no such file (expected the record.json of a `trilink run` folder)")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        _fail(f"{path}: not a readable JSON record: {exc}")
+    if not isinstance(record, dict) or record.get("schema_version") != 1:
+        _fail(f"{path}: schema_version: expected 1 (a record written by `trilink run`)")
+    try:
+        written = write_report(record, run_dir)
+    except (KeyError, TypeError, ValueError) as exc:
+        _fail(f"{path}: malformed record: {exc!r}")
+    _say(f"{written}")
 
 
 @app.command()

@@ -14,7 +14,7 @@ from trilink.sensors.catalogue import (
 )
 from trilink.sensors.infrared import IrScan, LaunchReport, SpaceInfrared, los_direction
 from trilink.sensors.radar import Radar, RadarScan, swerling1_pd, swerling1_snr
-from trilink.sensors.scans import Measurement, sensor_rng, simulate_scans
+from trilink.sensors.scans import Measurement, SensorOutage, sensor_rng, simulate_scans
 
 __all__ = [
     "InfraredSpec",
@@ -24,6 +24,7 @@ __all__ = [
     "Radar",
     "RadarScan",
     "RadarSpec",
+    "SensorOutage",
     "SpaceInfrared",
     "build_sensor",
     "los_direction",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +19,19 @@ if TYPE_CHECKING:
 Measurement = RadarScan | IrScan | LaunchReport
 
 
+@dataclass(frozen=True)
+class SensorOutage:
+    """Sensor ``sensor_id`` reports nothing — no detections, no false alarms — at times
+    ``from_s <= t < to_s`` (s since the truth's epoch; ``to_s`` may be +inf)."""
+
+    sensor_id: str
+    from_s: float
+    to_s: float
+
+    def covers(self, t_s: float) -> bool:
+        return self.from_s <= t_s < self.to_s
+
+
 def sensor_rng(seed: int, sensor_id: str) -> np.random.Generator:
     """The generator of one sensor: adding a sensor never changes another's draws."""
     return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(sensor_id.encode())]))
@@ -29,12 +43,17 @@ def simulate_scans(
     seed: int,
     t0_s: float = 0.0,
     t1_s: float | None = None,
+    outages: Sequence[SensorOutage] | None = None,
 ) -> list[Measurement]:
     """All scans, frames and launch reports of the sensors over [t0_s, t1_s].
 
     Times are seconds since the truth's epoch; t1_s defaults to the last impact. The
     result is sorted by (t_s, sensor_id) (stable: a sensor's frame comes before a report
     issued at the same time). Same inputs and seed, same output, bit for bit.
+
+    ``outages`` (default: the truth's) silence sensors over windows of time: their scans
+    there are dropped. They are still drawn, so an outage changes nothing outside its
+    window.
     """
     end = truth.end_t_s if t1_s is None else t1_s
     models = [s if isinstance(s, Radar | SpaceInfrared) else build_sensor(s) for s in sensors]
@@ -49,14 +68,21 @@ def simulate_scans(
             cache[t] = truth.at(t)
         return cache[t]
 
+    windows = truth.outages if outages is None else outages
+
+    def heard(m: Measurement) -> bool:
+        return not any(w.sensor_id == m.sensor_id and w.covers(m.t_s) for w in windows)
+
     out: list[Measurement] = []
     for model in models:
         rng = sensor_rng(seed, model.id)
         times = model.scan_times(t0_s, end)
         if isinstance(model, Radar):
-            out.extend(model.observe(state_at(float(t)), rng) for t in times)
+            scans = [model.observe(state_at(float(t)), rng) for t in times]
+            out.extend(filter(heard, scans))
         else:
-            frames = [model.observe(state_at(float(t)), rng) for t in times]
+            frames = [f for f in (model.observe(state_at(float(t)), rng) for t in times)
+                      if heard(f)]
             out.extend(frames)
             out.extend(model.launch_reports(frames))
     out.sort(key=lambda m: (m.t_s, m.sensor_id))

@@ -6,6 +6,11 @@ a real transport: every message is sent on it and received from it before the re
 processes it, in a deterministic order (time, then a sequence number). So the same
 scenario and seed give the same fused outcome over the in-memory bus and over NATS
 JetStream — the transport can change when bytes move, not what the nodes decide.
+
+Each nation's node gets the radars of that nation: the catalogue's
+(``trilink/data/sensors.yaml``) and the scenario's own (``Truth.sensors``: ships at
+stated positions), each with its own seeded generator; radars report nothing inside
+their outage windows (``Truth.outages``).
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ from pathlib import Path
 
 from trilink.bus.base import Bus, Delivery
 from trilink.node import NationalNode, NodeConfig, Outgoing, partners_of
-from trilink.sensors import RadarScan, build_sensor, sensor_catalogue, simulate_scans
+from trilink.sensors import (
+    RadarScan,
+    RadarSpec,
+    SensorOutage,
+    build_sensor,
+    sensor_catalogue,
+    simulate_scans,
+)
 from trilink.sharing.audit import AuditLog
 from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import Policy
@@ -29,7 +41,9 @@ from trilink.tracking.tracker import TrackEvent
 NATIONS = ("USA", "JPN", "KOR")
 
 
-@dataclass
+# repr=False: asyncio formats a coroutine's result in some paths; a repr of every
+# track event and array took seconds on a day's run.
+@dataclass(repr=False)
 class FederationRun:
     nodes: dict[str, NationalNode]
     sent: int = 0
@@ -39,6 +53,13 @@ class FederationRun:
     # Evaluation only (truth): first detection of each missile by each nation's radars.
     first_detection_s: dict[str, dict[str, float]] = field(default_factory=dict)
     track_events: dict[str, list[TrackEvent]] = field(default_factory=dict)
+
+
+def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpec]:
+    """The radars of one nation's node: the catalogue's, then ``extra`` (a scenario's own)
+    of that nation, in that order."""
+    own = [s for s in sensor_catalogue().values() if isinstance(s, RadarSpec)]
+    return [s for s in (*own, *extra) if s.nation == nation]
 
 
 async def run_federation_async(
@@ -51,14 +72,23 @@ async def run_federation_async(
     audit_dir: Path | None = None,
     link_latency_s: float = 0.05,
     on_step: Callable[[str, NationalNode, float], None] | None = None,
+    *,
+    sensors: Sequence[RadarSpec] | None = None,
+    outages: Sequence[SensorOutage] | None = None,
 ) -> FederationRun:
-    """Simulate every nation's radars, node and sharing over ``bus``; see the module doc."""
+    """Simulate every nation's radars, node and sharing over ``bus``; see the module doc.
+
+    ``sensors`` are radars besides the catalogue's (default: the truth's, i.e. the
+    scenario's own); ``outages`` silence radars over windows (default: the truth's).
+    """
     assert truth.epoch is not None, "federation runs need a truth with an epoch"
+    extra = truth.sensors if sensors is None else tuple(sensors)
     keys, registry = generate_keys(nations, seed=f"trilink-{seed}".encode())
-    catalogue = sensor_catalogue()
     nodes: dict[str, NationalNode] = {}
     for n in nations:
-        audit = AuditLog(audit_dir / f"{n}.sqlite") if audit_dir is not None else None
+        # A simulation's audit need not survive an OS crash mid-run (see AuditLog).
+        audit = (AuditLog(audit_dir / f"{n}.sqlite", durable=False)
+                 if audit_dir is not None else None)
         release = tuple(rel_to[n]) if rel_to and n in rel_to else tuple(nations)
         nodes[n] = NationalNode(NodeConfig(n, partners_of(n, nations), release), policy,
                                 keys[n], registry, truth.epoch, audit)
@@ -69,9 +99,8 @@ async def run_federation_async(
     order = itertools.count()
     queue: list[tuple[float, int, str, object]] = []
     for n in nations:
-        sensors = [build_sensor(s) for s in catalogue.values()
-                   if s.nation == n and s.kind != "space_ir"]
-        for m in simulate_scans(sensors, truth, seed):
+        radars = [build_sensor(s) for s in nation_radars(n, extra)]
+        for m in simulate_scans(radars, truth, seed, outages=outages):
             if isinstance(m, RadarScan):
                 heapq.heappush(queue, (m.t_s, next(order), n, m))
     inbox: dict[str, dict[str, Delivery]] = {n: {} for n in nations}
@@ -130,8 +159,12 @@ def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
                    rel_to: Mapping[str, Sequence[str]] | None = None,
                    audit_dir: Path | None = None,
                    on_step: Callable[[str, NationalNode, float], None] | None = None,
+                   *,
+                   sensors: Sequence[RadarSpec] | None = None,
+                   outages: Sequence[SensorOutage] | None = None,
                    ) -> FederationRun:
     """Synchronous wrapper of :func:`run_federation_async`."""
     return asyncio.run(run_federation_async(truth, policy, bus, seed, nations, rel_to,
-                                            audit_dir, on_step=on_step))
+                                            audit_dir, on_step=on_step, sensors=sensors,
+                                            outages=outages))
 

@@ -1,4 +1,10 @@
-"""Scenario launches → fitted flights (truth trajectories for the rest of trilink)."""
+"""Scenario launches → fitted flights (truth trajectories for the rest of trilink).
+
+The fit is the launch as published (apogee, range, bearing). A launch's ``failure``
+does not change the fit; it must fall within the fitted flight, which is checked here
+(``FILE:LINE`` errors, :class:`~trilink.sim.scenario.ScenarioInvalidError`), and it
+is applied when the truth is built (:meth:`trilink.sim.truth.Truth.from_launch_flights`).
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from trilink.datafile import FileProblem
 from trilink.physics.fit import FitRequest, FitResult, fit_flights
-from trilink.sim.scenario import Launch, Scenario
+from trilink.sim.scenario import Launch, Scenario, ScenarioInvalidError
 
 
 @dataclass(frozen=True)
@@ -18,6 +25,7 @@ class LaunchFlight:
     scenario_id: str
     launch: Launch
     fit: FitResult
+    scenario: Scenario | None = None  # the scenario the launch belongs to
 
     @property
     def flight_time_error(self) -> float | None:
@@ -41,8 +49,12 @@ def fit_request(launch: Launch) -> FitRequest:
 
 
 def fly_scenarios(scenarios: Sequence[Scenario]) -> list[LaunchFlight]:
-    """Fit every launch of every scenario, all in one batch."""
-    pairs = [(s.id, launch) for s in scenarios for launch in s.launches]
+    """Fit every launch of every scenario, all in one batch.
+
+    Raises :class:`ScenarioInvalidError` (every problem, ``FILE:LINE: field: problem``)
+    when a launch's failure time falls outside its fitted flight.
+    """
+    pairs = [(s, launch) for s in scenarios for launch in s.launches]
     # Identical launches (salvos from one site) are fitted once.
     unique: dict[FitRequest, int] = {}
     requests: list[FitRequest] = []
@@ -52,6 +64,23 @@ def fly_scenarios(scenarios: Sequence[Scenario]) -> list[LaunchFlight]:
             unique[req] = len(requests)
             requests.append(req)
     fits = fit_flights(requests)
-    return [
-        LaunchFlight(sid, launch, fits[unique[fit_request(launch)]]) for sid, launch in pairs
-    ]
+    out = [LaunchFlight(s.id, launch, fits[unique[fit_request(launch)]], s)
+           for s, launch in pairs]
+    problems = [p for lf in out if (p := _failure_problem(lf)) is not None]
+    if problems:
+        raise ScenarioInvalidError(problems)
+    return out
+
+
+def _failure_problem(lf: LaunchFlight) -> FileProblem | None:
+    failure = lf.launch.failure
+    if failure is None or lf.scenario is None or not lf.fit.converged:
+        return None  # a fit that failed is reported as such by its callers
+    end_s = lf.fit.summary.flight_time_s
+    if failure.t_s < end_s:
+        return None
+    i = next(k for k, x in enumerate(lf.scenario.launches) if x.id == lf.launch.id)
+    return lf.scenario.problem(
+        ("launches", i, "failure", "t_s"),
+        f"the breakup must come before the impact: expected a time within the flight, "
+        f"(0, {end_s:.0f}) s after launch, got {failure.t_s:g} s")

@@ -5,7 +5,9 @@ warnings — written to a folder:
   partners and warned about (seconds after launch, ``null`` if never), the warning level,
   the impact error at the first warning, and the false alarms;
 - ``alerts/*.xml``: every CAP 1.2 message, one file each;
-- ``audit/<NATION>.sqlite``: each node's hash-chained audit log.
+- ``audit/<NATION>.sqlite``: each node's hash-chained audit log;
+- ``record.json``: what the report is drawn from (:mod:`trilink.sim.record`);
+- ``report.html``: the self-contained report (:mod:`trilink.report`).
 
 Each nation's warning centre assesses its node's *fused* picture (own and partners'
 tracks) every ``assess_every_s`` of simulated time.
@@ -26,6 +28,7 @@ from trilink.bus import InMemoryBus, LinkModel
 from trilink.geo import ZoneKind, zone_map
 from trilink.node import NationalNode
 from trilink.physics import earth
+from trilink.report import write_report
 from trilink.sharing.policy import policy_for
 from trilink.sim.federation import NATIONS, run_federation
 from trilink.sim.flights import fly_scenarios
@@ -94,6 +97,7 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     last_check = {n: -math.inf for n in nations}
     warnings: dict[str, list[tuple[WarningEvent, int | None]]] = {n: [] for n in nations}
     assessments: dict[str, list[tuple[str, Assessment, int | None]]] = {n: [] for n in nations}
+    followed: dict[str, dict[str, int | None]] = {n: {} for n in nations}  # track → missile
 
     end_s = truth.end_t_s
 
@@ -112,10 +116,14 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
             if len(center.assessments) == before:
                 continue
             k = _nearest_missile(truth, obj.x, obj.t_s)
+            followed[nation][obj.fused_id] = k
             assessments[nation].append((obj.fused_id, center.assessments[-1][1], k))
             for ev in events:
                 write(ev.message, out_dir / "alerts")
                 warnings[nation].append((ev, k))
+        for ev in centers[nation].expire(now):
+            write(ev.message, out_dir / "alerts")
+            warnings[nation].append((ev, followed[nation].get(ev.track_id)))
 
     run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
                          seed, nations, audit_dir=out_dir / "audit", on_step=on_step)
@@ -171,4 +179,5 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     record = build_record(scenario, truth, seed, policy.name, nations, assessments, warnings,
                           summary)
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
+    write_report(record, out_dir)
     return summary

@@ -3,23 +3,50 @@
 The schema is pydantic; errors are reported as ``FILE:LINE: field: problem`` using the
 line of the offending YAML node, never as a traceback. Degrees and kilometres are
 the units of the file (the edge); the library converts to radians and metres.
+
+Beyond the launches a scenario may say what went wrong and what else was there
+(docs/scenarios.md):
+
+- ``launches[].failure``: the vehicle breaks up ``t_s`` seconds after lift-off; sensors
+  lose it then, its debris fall on (:class:`trilink.sim.truth.Truth`);
+- ``outages``: radars that report nothing (no detections, no false alarms) over a
+  window of time — a radar down, or a lost track;
+- ``sensors``: radars present in this scenario only (ships at stated positions), full
+  :class:`~trilink.sensors.catalogue.RadarSpec` entries or ``based_on`` a catalogue radar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
+from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
 from trilink.physics.missiles import MissileProfile, get_profile
+from trilink.physics.trajectory import StepSizes
+from trilink.sensors.catalogue import RadarSpec, sensor_catalogue
 
 SCHEMA_VERSION = 1
+MAX_FLIGHT_S = StepSizes().max_flight_s
 
 
 @lru_cache(maxsize=1)
@@ -53,6 +80,23 @@ class Published(_Model):
     notes: str = ""
 
 
+class Failure(_Model):
+    """A launch failure: the vehicle breaks up ``t_s`` seconds after lift-off.
+
+    From then on no sensor sees it (it has left the radar picture: many small, tumbling
+    fragments below the detection threshold, or gone out of the track gates); the truth
+    keeps the debris path to the ground, flown ballistically from the state at the
+    breakup with ``debris_ballistic_coefficient_kg_m2`` (default: the profile's re-entry
+    vehicle, the densest piece, which flies furthest). Whether ``t_s`` lies within the
+    flight is checked once the flight is fitted (:func:`trilink.sim.flights.fly_scenarios`).
+    """
+
+    t_s: float = Field(gt=0, le=MAX_FLIGHT_S, description="seconds after launch (lift-off)")
+    kind: Literal["breakup"] = "breakup"
+    debris_ballistic_coefficient_kg_m2: float | None = Field(default=None, gt=0)
+    note: str = ""
+
+
 class Launch(_Model):
     id: str = Field(min_length=1)
     time_utc: dt.datetime
@@ -66,6 +110,7 @@ class Launch(_Model):
         default=False, description="true where the apogee is our assumption, not published"
     )
     published: Published = Published()
+    failure: Failure | None = None
 
     @field_validator("time_utc")
     @classmethod
@@ -90,6 +135,179 @@ class Launch(_Model):
         return prof
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What a scenario file declares, for checks of its parts that refer to other parts."""
+
+    nations: tuple[str, ...]
+    launch_ids: frozenset[str]
+    sensor_ids: tuple[str, ...]  # this scenario's own sensors, as written (repeats kept)
+
+
+_CONTEXT: ContextVar[_Context | None] = ContextVar("trilink_scenario_context", default=None)
+
+
+def _context_of(data: object) -> _Context:
+    raw = data if isinstance(data, dict) else {}
+
+    def items(key: str) -> list[dict[str, Any]]:
+        value = raw.get(key)
+        return [x for x in value if isinstance(x, dict)] if isinstance(value, list) else []
+
+    nations = raw.get("nations", Scenario.model_fields["nations"].default)
+    return _Context(
+        nations=tuple(str(n) for n in nations) if isinstance(nations, list | tuple) else (),
+        launch_ids=frozenset(str(x.get("id")) for x in items("launches")),
+        sensor_ids=tuple(str(x.get("id")) for x in items("sensors")),
+    )
+
+
+@contextmanager
+def _scenario_context(data: object) -> Iterator[None]:
+    token = _CONTEXT.set(_context_of(data))
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+class ScenarioRadar(RadarSpec):
+    """A radar of this scenario only (a ship at a stated position, a temporary site).
+
+    Either a full :class:`RadarSpec` entry, or ``based_on`` a catalogue radar: its
+    specification with the fields the entry gives replacing the catalogue's (``id``
+    never carries over; ``nation`` does, unless given).
+    """
+
+    based_on: str | None = Field(default=None, description="id of a catalogue radar")
+    reference_site: str = Field(default="scenario sensor (not a row of the reference table)",
+                                min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_base(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("based_on") is None:
+            return data
+        base = sensor_catalogue().get(str(data["based_on"]))
+        if not isinstance(base, RadarSpec):
+            # Reported by _known_base; merge a template (of a nation of the scenario) so
+            # that it is the only error.
+            ctx = _CONTEXT.get()
+            nations = ctx.nations if ctx is not None and ctx.nations else ("USA",)
+            radars = [s for s in sensor_catalogue().values() if isinstance(s, RadarSpec)]
+            base = next((s for s in radars if s.nation in nations), radars[0])
+        merged = base.model_dump(exclude={"id"})
+        merged.update(data)
+        return merged
+
+    @field_validator("id")
+    @classmethod
+    def _own_id(cls, value: str) -> str:
+        if value in sensor_catalogue():
+            raise ValueError(f"{value!r} is a catalogue sensor's id; give this scenario's "
+                             "sensor an id of its own")
+        ctx = _CONTEXT.get()
+        if ctx is not None and ctx.sensor_ids.count(value) > 1:
+            raise ValueError(f"sensor id {value!r} appears twice")
+        return value
+
+    @field_validator("nation")
+    @classmethod
+    def _scenario_nation(cls, value: str) -> str:
+        ctx = _CONTEXT.get()
+        if ctx is not None and ctx.nations and value not in ctx.nations:
+            raise ValueError(f"{value} is not one of this scenario's nations ("
+                             + ", ".join(ctx.nations) + ")")
+        return value
+
+    @field_validator("based_on")
+    @classmethod
+    def _known_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        spec = sensor_catalogue().get(value)
+        if not isinstance(spec, RadarSpec):
+            radars = sorted(i for i, s in sensor_catalogue().items() if isinstance(s, RadarSpec))
+            what = "not a radar" if spec is not None else "unknown sensor"
+            raise ValueError(f"{what} {value!r}; expected a catalogue radar, one of "
+                             + ", ".join(radars))
+        return value
+
+
+class Outage(_Model):
+    """Radars that report nothing — no detections, no false alarms — over a window.
+
+    ``sensors`` (ids: catalogue sensors or this scenario's) or ``nation`` (every radar of
+    that nation, the scenario's own included). Times in seconds after the scenario epoch
+    (its first launch), or after the launch named by ``after``; ``to_s`` omitted: until
+    the end of the scenario. A scan at time t is silenced when from_s ≤ t < to_s.
+    """
+
+    sensors: tuple[str, ...] = ()
+    nation: str | None = None
+    after: str | None = Field(default=None, description="launch id the times count from")
+    from_s: float = Field(allow_inf_nan=False, description="s after the epoch or `after`")
+    to_s: float | None = Field(default=None, allow_inf_nan=False,
+                               description="s after the epoch or `after`; None: to the end")
+    reason: str = ""
+
+    @field_validator("sensors")
+    @classmethod
+    def _known_sensors(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        ctx = _CONTEXT.get()
+        own = ctx.sensor_ids if ctx is not None else ()
+        for sid in value:
+            if sid not in sensor_catalogue() and sid not in own:
+                raise ValueError(
+                    f"unknown sensor {sid!r}; expected an id of the sensor catalogue "
+                    "(trilink/data/sensors.yaml) or of this scenario's sensors")
+        if len(set(value)) != len(value):
+            raise ValueError("a sensor is listed twice")
+        return value
+
+    @field_validator("nation")
+    @classmethod
+    def _known_nation(cls, value: str | None) -> str | None:
+        if value is not None and value not in known_nations():
+            raise ValueError(f"unknown nation code {value!r}; expected ISO 3166-1 alpha-3, "
+                             "one of " + ", ".join(sorted(known_nations())))
+        return value
+
+    @field_validator("after")
+    @classmethod
+    def _known_launch(cls, value: str | None) -> str | None:
+        ctx = _CONTEXT.get()
+        if value is not None and ctx is not None and value not in ctx.launch_ids:
+            raise ValueError(f"no launch {value!r} in this scenario; expected one of "
+                             + ", ".join(sorted(ctx.launch_ids)))
+        return value
+
+    @field_validator("to_s")
+    @classmethod
+    def _after_start(cls, value: float | None, info: ValidationInfo) -> float | None:
+        start = info.data.get("from_s")
+        if value is not None and start is not None and value <= start:
+            raise ValueError(f"must be after from_s ({start:g} s)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Outage:
+        if bool(self.sensors) == (self.nation is not None):
+            raise ValueError("give either sensors (a list of ids) or nation, exactly one")
+        return self
+
+    def window_s(self, epoch: dt.datetime,
+                 launches: tuple[Launch, ...]) -> tuple[float, float]:
+        """[from, to) in seconds since ``epoch`` (to = +inf when open)."""
+        if self.after is not None:
+            start = next(x for x in launches if x.id == self.after).time_utc
+        else:
+            start = min(x.time_utc for x in launches)
+        t0 = (start - epoch).total_seconds()
+        end = math.inf if self.to_s is None else t0 + self.to_s
+        return t0 + self.from_s, end
+
+
 class Scenario(_Model):
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
@@ -99,8 +317,19 @@ class Scenario(_Model):
     regime: str | None = Field(default=None, description="named sharing regime (later issues)")
     date: dt.date | None = Field(default=None, description="agreements in force on this date")
     launches: tuple[Launch, ...] = Field(min_length=1)
-    sensors: tuple[dict[str, Any], ...] = ()
+    sensors: tuple[ScenarioRadar, ...] = Field(
+        default=(), description="radars of this scenario only, besides the catalogue's")
+    outages: tuple[Outage, ...] = ()
     sources: tuple[str, ...] = ()
+    # Where the scenario was read from (path and node lines), for errors found later.
+    _source: tuple[str, Lines] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _checked_in_context(cls, data: Any,
+                            handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
+        with _scenario_context(data):
+            return handler(data)
 
     @field_validator("nations")
     @classmethod
@@ -123,6 +352,20 @@ class Scenario(_Model):
             seen.add(launch.id)
         return self
 
+    @property
+    def epoch(self) -> dt.datetime:
+        """The scenario epoch: its first launch (UTC)."""
+        return min(x.time_utc for x in self.launches)
+
+    def problem(self, loc: tuple[str | int, ...], message: str) -> FileProblem:
+        """A ``FILE:LINE: field: problem`` for a node of this scenario's file (found after
+        parsing, e.g. once its flights are fitted)."""
+        field = ".".join(str(p) for p in loc)
+        if self._source is None:
+            return FileProblem(f"<scenario {self.id}>", 0, field, message)
+        path, lines = self._source
+        return FileProblem(path, line_of(lines, loc), field, message)
+
 
 ScenarioProblem = FileProblem
 
@@ -133,7 +376,9 @@ class ScenarioInvalidError(FileInvalidError):
 
 def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML; raises :class:`ScenarioInvalidError` with every error."""
-    return parse_yaml_model(text, path, Scenario, ScenarioInvalidError)[0]
+    scenario, lines = parse_yaml_model(text, path, Scenario, ScenarioInvalidError)
+    scenario._source = (path, lines)
+    return scenario
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -7,7 +7,11 @@ to the ground), the centre assesses the track for its nation
 - a level above ``none`` with no warning out → CAP **Alert**;
 - a different level above ``none`` → CAP **Update** (references what went before);
 - ``none`` twice in a row (one noisy assessment must not cancel a shelter order) →
-  CAP **Cancel**; an overflight warning also ends once its window has passed.
+  CAP **Cancel**; an overflight warning also ends once its window has passed;
+- a warning whose track is no longer given (impact, track lost) → **Cancel** from
+  :meth:`WarningCenter.expire` once the predicted impact time (plus its 3-sigma and a
+  margin) has passed or the track has been silent for ``lost_after_s``: a warning is
+  never left in force with nothing behind it.
 
 Areas: the overflight corridor (the mean predicted ground track, ±50 km)
 for overflights, the 95 % impact ellipse otherwise.
@@ -26,6 +30,8 @@ from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_p
 
 F = NDArray[np.float64]
 CORRIDOR_HALF_WIDTH_M = 50e3
+IMPACT_MARGIN_S = 30.0
+LOST_AFTER_S = 60.0
 
 _CAP_TERMS = {
     WarningLevel.TAKE_SHELTER: ("Immediate", "Extreme", "Likely"),
@@ -77,6 +83,8 @@ class WarningCenter:
         self.status = status
         self.sender = sender or f"trilink.{nation.lower()}"
         self._last: dict[str, float] = {}
+        self._seen: dict[str, float] = {}  # last time each track was given
+        self._latest: dict[str, Assessment] = {}
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self.history: list[WarningEvent] = []
@@ -85,11 +93,13 @@ class WarningCenter:
 
     def on_track(self, track_id: str, x: F, P: F, t_s: float) -> list[WarningEvent]:
         """Take a track's latest state; return any CAP messages it causes."""
+        self._seen[track_id] = t_s
         last = self._last.get(track_id)
         if last is not None and t_s - last < self.assess_every_s:
             return []
         self._last[track_id] = t_s
         a = assess(x, P, t_s, self.nation)
+        self._latest[track_id] = a
         self.assessments.append((track_id, a))
         current = self._active.get(track_id)
         events: list[WarningEvent] = []
@@ -114,10 +124,23 @@ class WarningCenter:
         self.history += events
         return events
 
+    def expire(self, now_s: float, lost_after_s: float = LOST_AFTER_S) -> list[WarningEvent]:
+        """Cancel the warnings of tracks no longer given (see the module docstring)."""
+        events = []
+        for track_id in list(self._active):
+            a = self._latest[track_id]
+            over_s = a.impact.impact_t_s + 3.0 * a.impact.impact_t_sigma_s + IMPACT_MARGIN_S
+            if now_s > over_s or now_s - self._seen[track_id] > lost_after_s:
+                w = self._active.pop(track_id)
+                events.append(self._emit(track_id, a, w, "Cancel", w.level, now_s))
+        self.history += events
+        return events
+
     def _emit(self, track_id: str, a: Assessment, w: _Warning, msg_type: str,
-              level: WarningLevel) -> WarningEvent:
+              level: WarningLevel, t_s: float | None = None) -> WarningEvent:
         self._counter += 1
-        sent = (self.epoch + dt.timedelta(seconds=a.t_s)).replace(microsecond=0)
+        at_s = a.t_s if t_s is None else t_s
+        sent = (self.epoch + dt.timedelta(seconds=at_s)).replace(microsecond=0)
         urgency, severity, certainty = _CAP_TERMS[level]
         if msg_type == "Cancel":
             urgency, severity, certainty = "Past", "Minor", "Observed"
@@ -149,7 +172,7 @@ class WarningCenter:
             parameters=[("trilink_track", track_id), ("trilink_level", str(level))],
         )
         w.messages.append(msg)
-        return WarningEvent(a.t_s, track_id, msg, a)
+        return WarningEvent(at_s, track_id, msg, a)
 
     def _areas(self, a: Assessment, level: WarningLevel) -> list[CapArea]:
         areas = []
