@@ -187,3 +187,12 @@ def test_run_summary_line_counts_what_happened(tmp_path: Path) -> None:
     line = run_summary_line(summary, tmp_path, wall_s=2.0, simulated_s=1000.0)
     assert "2 launch(es)" in line and "JPN at T+60 s, KOR at T+30 s" in line
     assert "3 false alarm(s)" in line and "(500x real time)" in line
+
+
+def test_scenarios_json_lists_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["2022-11-02-day"]["launches"] >= 20
+    assert rows["2022-11-03-srbm-koksan"]["launches"] == 3
+    assert any(sid.startswith("exercise-") for sid in rows)
+    assert all(r["date"] for r in rows.values())

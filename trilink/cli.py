@@ -516,15 +516,28 @@ def _launch_lines(items: list[tuple[Path, Any]]) -> dict[tuple[str, str], int]:
 
 
 @app.command()
-def scenarios() -> None:
-    """List the shipped historical scenarios."""
+def scenarios(
+    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout")] = False,
+) -> None:
+    """List the shipped scenarios: historical replays, the 2022-11-02 day, exercises."""
     from trilink.sim.scenario import load_scenario, shipped_scenarios
 
-    table = Table(title="shipped scenarios", header_style="bold")
-    table.add_column("id")
-    table.add_column("title")
+    rows: list[dict[str, Any]] = []
     for sid in shipped_scenarios():
-        table.add_row(sid, load_scenario(sid).title)
+        sc = load_scenario(sid)
+        rows.append({"id": sid, "title": sc.title,
+                     "date": None if sc.date is None else sc.date.isoformat(),
+                     "regime": sc.regime or ("record of the date" if sc.date else "historical"),
+                     "launches": len(sc.launches)})
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(title="shipped scenarios", header_style="bold")
+    for col in ("id", "date", "launches", "sharing", "title"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), str(r["date"] or ""), str(r["launches"]), str(r["regime"]),
+                      str(r["title"]))
     out.print(table)
 
 

@@ -226,6 +226,15 @@ class Radar:
         ncol = self.sigma.size
         u = rng.random(k)
         noise = rng.standard_normal((k, ncol))
+        if not state.alive.any():
+            # Quiet sky (most of a day): false alarms only, same draws as below.
+            z_fa = self._false_alarms(rng)
+            perm = rng.permutation(len(z_fa))
+            return RadarScan(
+                sensor_id=self.spec.id, nation=self.spec.nation, t_s=state.t_s,
+                site_lat_rad=self.lat_rad, site_lon_rad=self.lon_rad, site_h_m=self.h_m,
+                site_ecef_m=self.site_ecef_m.copy(), z=z_fa[perm], sigma=self.sigma.copy(),
+                truth_ids=(None,) * len(z_fa))
         rng_m, az, el = self.geometry(state.r_ecef_m)
         mask, snr = self.visible(state.r_ecef_m, state.rcs_m2)
         det = mask & state.alive & (u < self.detection_probability(snr))

@@ -14,6 +14,7 @@ Layout (schema_version 1)::
                    "failure_t_s",
                    "ground_track": [[t_s, lat_deg, lon_deg, height_km], ...]}],
      "sensors": [{"id", "nation", "kind", "name", "lat_deg", "lon_deg", "max_range_km"}],
+     "outages": [{"sensor", "from_s", "to_s" (null: to the end)}],
      "assessments": [{"nation", "t_s", "track", "missile", "level", "reason",
                       "p_land", "p_territorial_sea", "p_eez", "p_overflight",
                       "impact": {"lat_deg", "lon_deg", "t_s", "semi_major_km",
@@ -69,9 +70,9 @@ def _ground_track(truth: Truth, i: int) -> list[list[float]]:
             for t, a, b, c in zip(ts, lat, lon, h, strict=True)]
 
 
-def _sensors(nations: Sequence[str]) -> list[dict[str, Any]]:
+def _sensors(nations: Sequence[str], extra: Sequence[RadarSpec]) -> list[dict[str, Any]]:
     out = []
-    for spec in sensor_catalogue().values():
+    for spec in (*sensor_catalogue().values(), *extra):
         if spec.nation not in nations or not isinstance(spec, RadarSpec):
             continue
         out.append({"id": spec.id, "nation": spec.nation, "kind": spec.kind,
@@ -152,7 +153,10 @@ def build_record(
             "sources": list(scenario.sources),
         },
         "launches": rec_launches,
-        "sensors": _sensors(nations),
+        "sensors": _sensors(nations, truth.sensors),
+        "outages": [{"sensor": o.sensor_id, "from_s": round(o.from_s, 1),
+                     "to_s": None if math.isinf(o.to_s) else round(o.to_s, 1)}
+                    for o in truth.outages],
         "assessments": rec_assessments,
         "messages": messages,
         "summary": summary,

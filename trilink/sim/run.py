@@ -112,7 +112,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
                 continue
             center = centers[nation]
             before = len(center.assessments)
-            events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s)
+            events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s,
+                                     obj.powered_probability)
             if len(center.assessments) == before:
                 continue
             k = _nearest_missile(truth, obj.x, obj.t_s)

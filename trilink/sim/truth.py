@@ -85,8 +85,16 @@ class Truth:
     def at(self, t_s: float) -> TruthState:
         """State of every object at time t_s since the epoch."""
         local = np.atleast_1d(t_s - self.launch_t_s)
-        r, v, _ = self.flights.sample_each(local)
         flying = (local >= 0.0) & (local <= self.flights.flight_time_s)
+        if flying.any():
+            r, v, _ = self.flights.sample_each(local)
+        else:
+            # Nothing in the air: every object sits at its first or last knot, exactly
+            # what sample_each's clamping gives, without the interpolation.
+            rows = np.arange(self.size)
+            knot = np.where(local < 0.0, 0, self.flights.n_knots - 1)
+            r = self.flights.r_ecef_m[rows, knot]
+            v = self.flights.v_ecef_m_s[rows, knot]
         debris = None
         if self.failure_t_s is None:
             alive = flying

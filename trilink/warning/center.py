@@ -4,7 +4,8 @@ Per track, at most every ``assess_every_s`` (an assessment flies dozens of traje
 to the ground), the centre assesses the track for its nation
 (:func:`trilink.warning.assessment.assess`) and keeps one warning per track:
 
-- a level above ``none`` with no warning out → CAP **Alert**;
+- a level above ``none`` in two assessments in a row with no warning out → CAP
+  **Alert**;
 - a different level above ``none`` → CAP **Update** (references what went before);
 - ``none`` twice in a row (one noisy assessment must not cancel a shelter order) →
   CAP **Cancel**; an overflight warning also ends once its window has passed;
@@ -12,6 +13,12 @@ to the ground), the centre assesses the track for its nation
   :meth:`WarningCenter.expire` once the predicted impact time (plus its 3-sigma and a
   margin) has passed or the track has been silent for ``lost_after_s``: a warning is
   never left in force with nothing behind it.
+
+Warnings follow *ballistic* predictions only: while a track's powered-mode probability
+is 0.5 or more its assessments are recorded but change nothing. During a burn the
+instantaneous impact point runs downrange from the launch site at kilometres per
+second, so it crosses land that the missile will overfly long before (or never)
+threatens — a warning from it is a false alarm by construction.
 
 Areas: the overflight corridor (the mean predicted ground track, ±50 km)
 for overflights, the 95 % impact ellipse otherwise.
@@ -31,6 +38,8 @@ from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_p
 F = NDArray[np.float64]
 CORRIDOR_HALF_WIDTH_M = 50e3
 IMPACT_MARGIN_S = 30.0
+ALERT_CONFIRMATIONS = 2
+POWERED_HOLD = 0.5
 LOST_AFTER_S = 60.0
 
 _CAP_TERMS = {
@@ -85,14 +94,23 @@ class WarningCenter:
         self._last: dict[str, float] = {}
         self._seen: dict[str, float] = {}  # last time each track was given
         self._latest: dict[str, Assessment] = {}
+        self._pending: dict[str, int] = {}  # consecutive assessments above 'none'
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self.history: list[WarningEvent] = []
         # Every assessment made, for reports (impact ellipses over time).
         self.assessments: list[tuple[str, Assessment]] = []
 
-    def on_track(self, track_id: str, x: F, P: F, t_s: float) -> list[WarningEvent]:
-        """Take a track's latest state; return any CAP messages it causes."""
+    def on_track(self, track_id: str, x: F, P: F, t_s: float,
+                 powered_probability: float = 0.0) -> list[WarningEvent]:
+        """Take a track's latest state; return any CAP messages it causes.
+
+        ``powered_probability``: the tracker's belief that the engines still burn. While
+        it is at least :data:`POWERED_HOLD` the track is assessed (and recorded) but the
+        warning state does not change: a burning missile's impact point only says where
+        it would fall if the engines stopped now, and it sweeps downrange across every
+        coast in its path (see the module docstring).
+        """
         self._seen[track_id] = t_s
         last = self._last.get(track_id)
         if last is not None and t_s - last < self.assess_every_s:
@@ -101,13 +119,19 @@ class WarningCenter:
         a = assess(x, P, t_s, self.nation)
         self._latest[track_id] = a
         self.assessments.append((track_id, a))
+        if powered_probability >= POWERED_HOLD:
+            return []
         current = self._active.get(track_id)
         events: list[WarningEvent] = []
         passed = (a.level == WarningLevel.TAKE_SHELTER and a.p_land < 0.05
                   and a.overflight_s is not None and a.overflight_s[1] < t_s)
         level = WarningLevel.NONE if passed else a.level
         if current is None:
-            if level != WarningLevel.NONE:
+            # One assessment is not enough to alert (symmetric with the cancel rule):
+            # a boost-phase prediction can sweep across a coast and back.
+            seen = self._pending.get(track_id, 0) + 1 if level != WarningLevel.NONE else 0
+            self._pending[track_id] = seen
+            if seen >= ALERT_CONFIRMATIONS:
                 w = _Warning(level, issued_s=t_s)
                 self._active[track_id] = w
                 events.append(self._emit(track_id, a, w, "Alert", level))
@@ -116,6 +140,7 @@ class WarningCenter:
             if current.quiet >= 2:
                 events.append(self._emit(track_id, a, current, "Cancel", current.level))
                 del self._active[track_id]
+                self._pending[track_id] = 0
         else:
             current.quiet = 0
             if level != current.level:
