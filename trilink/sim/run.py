@@ -129,6 +129,11 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
                          seed, nations, audit_dir=out_dir / "audit", on_step=on_step)
 
+    for nation in nations:  # warnings still out when the sky is empty lapse in turn
+        for ev in centers[nation].expire(math.inf):
+            write(ev.message, out_dir / "alerts")
+            warnings[nation].append((ev, followed[nation].get(ev.track_id)))
+
     summary: dict[str, Any] = {"scenario": scenario.id, "seed": seed, "regime": policy.name,
                                "launches": []}
     own_tracks = {n: tracks_per_missile(nearest_truth(run.track_events[n], truth))

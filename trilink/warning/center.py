@@ -150,14 +150,23 @@ class WarningCenter:
         return events
 
     def expire(self, now_s: float, lost_after_s: float = LOST_AFTER_S) -> list[WarningEvent]:
-        """Cancel the warnings of tracks no longer given (see the module docstring)."""
+        """Cancel the warnings of tracks no longer given (see the module docstring).
+
+        Each such warning lapses at the earlier of its predicted impact time (+3σ and a
+        margin) and ``lost_after_s`` after its track was last given; the Cancel is sent
+        at that moment, however late ``now_s`` notices it (``expire(math.inf)`` at the end
+        of a run cancels everything still out at its own time).
+        """
         events = []
         for track_id in list(self._active):
             a = self._latest[track_id]
             over_s = a.impact.impact_t_s + 3.0 * a.impact.impact_t_sigma_s + IMPACT_MARGIN_S
-            if now_s > over_s or now_s - self._seen[track_id] > lost_after_s:
+            lapse_s = max(min(over_s, self._seen[track_id] + lost_after_s), a.t_s)
+            if now_s >= lapse_s:
                 w = self._active.pop(track_id)
-                events.append(self._emit(track_id, a, w, "Cancel", w.level, now_s))
+                self._pending[track_id] = 0
+                events.append(self._emit(track_id, a, w, "Cancel", w.level, lapse_s))
+        events.sort(key=lambda e: e.t_s)
         self.history += events
         return events
 
