@@ -161,8 +161,21 @@ def test_run_writes_summary_alerts_and_audit(tmp_path: Path,
         assert validate(xml.read_bytes()) == []
     for nation in ("USA", "JPN", "KOR"):
         assert verify_audit_file(out / "audit" / f"{nation}.sqlite").ok
+    before = sorted(p.name for p in out.rglob("*"))
     assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out),
                  "--regime", "nope"]) == 2
+    # A rejected run loses nothing that an earlier run stored.
+    assert sorted(p.name for p in out.rglob("*")) == before
+    assert (out / "report.html").stat().st_size > 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--regime" in err
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me")
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(a_file)]) == 2
+    assert a_file.read_text() == "keep me"
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out), "--seed", "-1"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "--seed" in err and "Traceback" not in err
 
 
 def test_bench_run_json_contract(capsys: pytest.CaptureFixture[str]) -> None:

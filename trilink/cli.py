@@ -311,7 +311,7 @@ def fly(
 def run(
     scenario: Annotated[str, typer.Argument(help="scenario file, or the id of a shipped one")],
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the outputs")],
-    seed: Annotated[int, typer.Option(help="seed of every random draw")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="seed of every random draw")] = 0,
     regime: Annotated[
         str | None, typer.Option(help="sharing regime (default: the scenario's)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
@@ -324,12 +324,16 @@ def run(
     from trilink.sim.scenario import load_scenario
 
     sc = load_scenario(scenario)
+    if out_dir.exists() and not out_dir.is_dir():
+        _fail(f"--out: {out_dir} is a file; expected a folder (it is created if missing)")
     started = time.perf_counter()
     try:
         with _SimProgress(f"{sc.id}", quiet) as bar:
             summary = run_scenario(sc, out_dir, seed=seed, regime=regime, progress=bar.update)
     except AgreementInvalidError as exc:
         _fail(f"--regime: {exc.errors[0].problem}")
+    except OSError as exc:
+        _fail(f"--out: cannot write to {exc.filename or out_dir}: {exc.strerror or exc}")
     wall_s = time.perf_counter() - started
     _say(run_summary_line(summary, out_dir, wall_s, bar.total_s))
 
@@ -591,7 +595,7 @@ app.add_typer(bench_app, name="bench")
 
 @bench_app.command("tracking")
 def bench_tracking(
-    seed: Annotated[int, typer.Option(help="measurement noise seed")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="measurement noise seed")] = 1,
     quick: Annotated[bool, typer.Option(help="smoke-test size: seconds, not minutes")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:

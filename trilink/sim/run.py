@@ -83,15 +83,16 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     summary. ``progress(done_s, total_s)`` is called as simulated time advances (seconds
     since the epoch, and the time of the last impact)."""
     out_dir = Path(out_dir)
+    # Inputs first (fits, agreements): a bad scenario or regime leaves DIR untouched.
+    flights = fly_scenarios([scenario])
+    truth = Truth.from_launch_flights(flights)
+    assert truth.epoch is not None
+    policy = policy_for(regime or scenario.regime, scenario.date)
     (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
     (out_dir / "audit").mkdir(parents=True, exist_ok=True)
     for old in list((out_dir / "audit").glob("*.sqlite")) + list(
             (out_dir / "alerts").glob("*.xml")):
         old.unlink()  # a run's outputs are its own: no leftovers from a previous run
-    flights = fly_scenarios([scenario])
-    truth = Truth.from_launch_flights(flights)
-    assert truth.epoch is not None
-    policy = policy_for(regime or scenario.regime, scenario.date)
     nations = tuple(n for n in NATIONS if n in scenario.nations) or NATIONS
     centers = {n: WarningCenter(n, truth.epoch, assess_every_s) for n in nations}
     last_check = {n: -math.inf for n in nations}
