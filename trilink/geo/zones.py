@@ -193,6 +193,9 @@ def load_land(resolution: str | None = None, use_cache: bool = True) -> LandData
     return data
 
 
+_PARALLEL_QUERY_MIN = 20000
+
+
 class ZoneMap:
     """Nation land / territorial sea / EEZ lookup over the modelled region (see module doc)."""
 
@@ -231,7 +234,10 @@ class ZoneMap:
         lon_f = wrap_lon_deg(lon_deg)
         bound = np.inf if exact else _EEZ_CHORD_M
         chord, idx = self._coast_tree.query(
-            _ecef(np.radians(lat_deg), np.radians(lon_f)), distance_upper_bound=bound, workers=-1)
+            _ecef(np.radians(lat_deg), np.radians(lon_f)), distance_upper_bound=bound,
+            # Threads pay off on big batches only; small ones (bisection steps) would
+            # spend more starting threads than searching.
+            workers=-1 if lat_deg.size >= _PARALLEL_QUERY_MIN else 1)
         dist = _chord_to_arc_m(np.asarray(chord, dtype=np.float64))
         idx = np.minimum(idx, len(self._coast_nations) - 1)  # misses return n: never used
         land = self._land_nation(lon_f, lat_deg)

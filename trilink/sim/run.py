@@ -3,21 +3,22 @@ warnings — written to a folder:
 
 - ``summary.json``: per launch and nation, when it was detected, tracked, received from
   partners and warned about (seconds after launch, ``null`` if never), the warning level,
-  the impact error at the first warning, and the false alarms;
+  the impact error at the first warning, the false alarms, and more (:func:`summarize`);
 - ``alerts/*.xml``: every CAP 1.2 message, one file each;
 - ``audit/<NATION>.sqlite``: each node's hash-chained audit log;
 - ``record.json``: what the report is drawn from (:mod:`trilink.sim.record`);
 - ``report.html``: the self-contained report (:mod:`trilink.report`).
 
 Each nation's warning centre assesses its node's *fused* picture (own and partners'
-tracks) every ``assess_every_s`` of simulated time.
+tracks) every ``assess_every_s`` of simulated time. :func:`simulate` is the file-free
+core (also used by ``trilink compare``), :func:`summarize` its figures.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,12 +30,14 @@ from trilink.geo import ZoneKind, zone_map
 from trilink.node import NationalNode
 from trilink.physics import earth
 from trilink.report import write_report
-from trilink.sharing.policy import policy_for
-from trilink.sim.federation import NATIONS, run_federation
+from trilink.sensors.catalogue import RadarSpec
+from trilink.sharing.policy import Policy, policy_for
+from trilink.sim.federation import NATIONS, FederationRun, run_federation
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.record import build_record
 from trilink.sim.scenario import Scenario
 from trilink.sim.truth import Truth
+from trilink.tracking.impact import predict_impacts
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
 from trilink.warning.assessment import Assessment, WarningLevel, land_crossings
 from trilink.warning.cap import write
@@ -43,24 +46,38 @@ from trilink.warning.center import WarningCenter, WarningEvent
 STALE_S = 30.0
 
 
+PROBE_TIMES_S = (120.0, 300.0)  # impact-prediction error probes, seconds after launch
+
+
 @dataclass(frozen=True)
-class _Outcome:
-    """What really happened to one missile, for one nation (truth)."""
+class Outcome:
+    """What really happened to one missile, for one nation (truth, evaluation only).
+
+    ``event_t_s``: when the nation was threatened (seconds since the epoch): the first
+    entry over its land, else the impact if it fell in the nation's land, sea or zone;
+    None if neither (nothing to warn of).
+    """
 
     overflight: bool
     impact_kind: str | None  # ZoneKind value if the impact is in the nation's area
+    event_t_s: float | None
 
 
-def _outcomes(truth: Truth, nation: str) -> list[_Outcome]:
+def outcomes(truth: Truth, nation: str) -> list[Outcome]:
+    """Every missile's outcome for one nation."""
     out = []
     for i in range(truth.size):
-        hits, _, lat, lon = land_crossings(truth.flights.row(i), nation, step_s=2.0)
+        hits, ts, lat, lon = land_crossings(truth.flights.row(i), nation, step_s=2.0)
         hit = zone_map().locate(float(lat[-1]), float(lon[-1]))
-        out.append(_Outcome(bool(hits), str(hit.kind) if hit.nation == nation else None))
+        kind = str(hit.kind) if hit.nation == nation else None
+        launch_t = float(truth.launch_t_s[i])
+        event = (launch_t + hits[0].t_enter_s if hits
+                 else launch_t + float(ts[-1]) if kind is not None else None)
+        out.append(Outcome(bool(hits), kind, event))
     return out
 
 
-def _warranted(level: WarningLevel, outcome: _Outcome) -> bool:
+def _warranted(level: WarningLevel, outcome: Outcome) -> bool:
     """Did what the warning announced happen (at least in kind)?"""
     if level == WarningLevel.TAKE_SHELTER:
         return outcome.overflight or outcome.impact_kind == ZoneKind.LAND.value
@@ -76,31 +93,64 @@ def _nearest_missile(truth: Truth, x: Any, t_s: float) -> int | None:
     return nearest_missile(s.r_ecef_m, s.alive, x, 50e3)
 
 
-def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
-                 regime: str | None = None, assess_every_s: float = 10.0,
-                 progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
-    """Run the scenario and write the outputs (see the module docstring); returns the
-    summary. ``progress(done_s, total_s)`` is called as simulated time advances (seconds
-    since the epoch, and the time of the last impact)."""
-    out_dir = Path(out_dir)
-    # Inputs first (fits, agreements): a bad scenario or regime leaves DIR untouched.
-    flights = fly_scenarios([scenario])
-    truth = Truth.from_launch_flights(flights)
+@dataclass
+class Simulation:
+    """Everything one simulated run produced, before anything is written.
+
+    ``warnings`` and ``assessments`` carry, per nation, the index of the truth missile
+    each track followed (evaluation only). ``probe_error_m[nation][(i, T)]`` is the
+    distance from missile i's true impact to the nation's freshest prediction at T
+    seconds after its launch; ``coverage[nation][i]`` lists (t_s, covered) at each of
+    the nation's assessment ticks while missile i flew.
+    """
+
+    scenario: Scenario
+    truth: Truth
+    policy: Policy
+    seed: int
+    nations: tuple[str, ...]
+    run: FederationRun
+    warnings: dict[str, list[tuple[WarningEvent, int | None]]]
+    assessments: dict[str, list[tuple[str, Assessment, int | None]]]
+    probe_error_m: dict[str, dict[tuple[int, float], float]]
+    coverage: dict[str, dict[int, list[tuple[float, bool]]]]
+
+
+def simulate(
+    scenario: Scenario,
+    truth: Truth,
+    policy: Policy,
+    seed: int = 0,
+    *,
+    assess_every_s: float = 10.0,
+    progress: Callable[[float, float], None] | None = None,
+    on_warning: Callable[[WarningEvent], None] | None = None,
+    audit_dir: Path | None = None,
+    extra_nations: Sequence[str] = (),
+    sensors: Sequence[RadarSpec] | None = None,
+) -> Simulation:
+    """Run the nodes and warning centres over ``truth`` under ``policy``; no files
+    unless ``audit_dir``. ``extra_nations`` run nodes besides the scenario's (a partner
+    in a what-if regime), with ``sensors`` added to the catalogue's."""
     assert truth.epoch is not None
-    policy = policy_for(regime or scenario.regime, scenario.date)
-    (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
-    (out_dir / "audit").mkdir(parents=True, exist_ok=True)
-    for old in list((out_dir / "audit").glob("*.sqlite")) + list(
-            (out_dir / "alerts").glob("*.xml")):
-        old.unlink()  # a run's outputs are its own: no leftovers from a previous run
-    nations = tuple(n for n in NATIONS if n in scenario.nations) or NATIONS
+    base = tuple(n for n in NATIONS if n in scenario.nations) or NATIONS
+    nations = base + tuple(n for n in extra_nations if n not in base)
     centers = {n: WarningCenter(n, truth.epoch, assess_every_s) for n in nations}
     last_check = {n: -math.inf for n in nations}
     warnings: dict[str, list[tuple[WarningEvent, int | None]]] = {n: [] for n in nations}
     assessments: dict[str, list[tuple[str, Assessment, int | None]]] = {n: [] for n in nations}
     followed: dict[str, dict[str, int | None]] = {n: {} for n in nations}  # track → missile
-
+    probe_error: dict[str, dict[tuple[int, float], float]] = {n: {} for n in nations}
+    coverage: dict[str, dict[int, list[tuple[float, bool]]]] = {
+        n: {i: [] for i in range(truth.size)} for n in nations}
+    flight_end = truth.launch_t_s + truth.flights.flight_time_s
+    impacts = truth.flights.r_ecef_m[np.arange(truth.size), truth.flights.n_knots - 1]
     end_s = truth.end_t_s
+
+    def emit(nation: str, ev: WarningEvent, k: int | None) -> None:
+        warnings[nation].append((ev, k))
+        if on_warning is not None:
+            on_warning(ev)
 
     def on_step(nation: str, node: NationalNode, now: float) -> None:
         if progress is not None:
@@ -108,38 +158,76 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
         if now - last_check[nation] < assess_every_s:
             return
         last_check[nation] = now
+        center = centers[nation]
+        freshest: dict[int, Any] = {}
         for obj in node.fused():
             if now - obj.t_s > STALE_S:
                 continue
-            center = centers[nation]
+            k = _nearest_missile(truth, obj.x, obj.t_s)
+            if k is not None and (k not in freshest or obj.t_s > freshest[k].t_s):
+                freshest[k] = obj
             before = len(center.assessments)
             events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s,
                                      obj.powered_probability)
             if len(center.assessments) == before:
                 continue
-            k = _nearest_missile(truth, obj.x, obj.t_s)
             followed[nation][obj.fused_id] = k
             assessments[nation].append((obj.fused_id, center.assessments[-1][1], k))
             for ev in events:
-                write(ev.message, out_dir / "alerts")
-                warnings[nation].append((ev, k))
-        for ev in centers[nation].expire(now):
-            write(ev.message, out_dir / "alerts")
-            warnings[nation].append((ev, followed[nation].get(ev.track_id)))
+                emit(nation, ev, k)
+        for ev in center.expire(now):
+            emit(nation, ev, followed[nation].get(ev.track_id))
+        _probe(nation, now, freshest)
+
+    def _probe(nation: str, now: float, freshest: dict[int, Any]) -> None:
+        for i in range(truth.size):
+            if not truth.launch_t_s[i] <= now <= flight_end[i]:
+                continue
+            coverage[nation][i].append((now, i in freshest))
+            for t_probe in PROBE_TIMES_S:
+                key = (i, t_probe)
+                if key in probe_error[nation] or now < truth.launch_t_s[i] + t_probe:
+                    continue
+                obj = freshest.get(i)
+                if obj is None:
+                    continue
+                pred = predict_impacts(obj.x[None], obj.P[None], np.array([obj.t_s]))[0]
+                enu = earth.ecef_to_enu(impacts[i], pred.lat_rad, pred.lon_rad, 0.0)
+                probe_error[nation][key] = float(np.hypot(enu[0], enu[1]))
 
     run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
-                         seed, nations, audit_dir=out_dir / "audit", on_step=on_step)
-
+                         seed, nations, audit_dir=audit_dir, on_step=on_step,
+                         sensors=None if sensors is None else (*truth.sensors, *sensors))
     for nation in nations:  # warnings still out when the sky is empty lapse in turn
         for ev in centers[nation].expire(math.inf):
-            write(ev.message, out_dir / "alerts")
-            warnings[nation].append((ev, followed[nation].get(ev.track_id)))
+            emit(nation, ev, followed[nation].get(ev.track_id))
+    return Simulation(scenario, truth, policy, seed, nations, run, warnings, assessments,
+                      probe_error, coverage)
 
-    summary: dict[str, Any] = {"scenario": scenario.id, "seed": seed, "regime": policy.name,
-                               "launches": []}
+
+def _continuity(ticks: list[tuple[float, bool]], since_s: float | None) -> float | None:
+    """Share of assessment ticks from first knowledge to impact with a fresh track."""
+    if since_s is None:
+        return None
+    after = [covered for t, covered in ticks if t >= since_s]
+    return round(sum(after) / len(after), 3) if after else None
+
+
+def summarize(sim: Simulation) -> dict[str, Any]:
+    """The summary (``summary.json``): per launch and nation, times after launch.
+
+    The issue's fields, plus ``first_known_s`` (first track of any origin in the
+    nation's picture), ``warning_lead_s`` (seconds from the first warning to the event
+    that threatened the nation; negative if it came after), ``missed_warnings`` (1 when
+    the nation was threatened and never warned before the event), ``track_continuity``
+    and ``impact_error_km_at_{120,300}s`` (see :class:`Simulation`).
+    """
+    truth, run, nations = sim.truth, sim.run, sim.nations
+    summary: dict[str, Any] = {"scenario": sim.scenario.id, "seed": sim.seed,
+                               "regime": sim.policy.name, "launches": []}
     own_tracks = {n: tracks_per_missile(nearest_truth(run.track_events[n], truth))
                   for n in nations}
-    outcomes = {n: _outcomes(truth, n) for n in nations}
+    truth_outcomes = {n: outcomes(truth, n) for n in nations}
     for i, missile in enumerate(truth.ids):
         launch_t = float(truth.launch_t_s[i])
         impact = truth.flights.r_ecef_m[i, truth.flights.n_knots[i] - 1]
@@ -160,7 +248,9 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
                     t = run.nodes[n].first_seen.get(f"{p}/{tid}")
                     if t is not None and (partner_first is None or t < partner_first):
                         partner_first = t
-            mine = [(ev, k) for ev, k in warnings[n] if k == i]
+            known = min((t for t in (first_track, partner_first) if t is not None),
+                        default=None)
+            mine = [(ev, k) for ev, k in sim.warnings[n] if k == i]
             alerts = [ev for ev, _ in mine if ev.message.msg_type != "Cancel"]
             first = alerts[0] if alerts else None
             levels = [WarningLevel(dict(ev.message.parameters)["trilink_level"])
@@ -171,8 +261,12 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
                 enu = earth.ecef_to_enu(impact, first.assessment.impact.lat_rad,
                                         first.assessment.impact.lon_rad, 0.0)
                 err_km = round(float(np.hypot(enu[0], enu[1])) / 1e3, 1)
-            false_alarms = sum(1 for lv in levels if not _warranted(lv, outcomes[n][i]))
-            per_nation[n] = {
+            outcome = truth_outcomes[n][i]
+            false_alarms = sum(1 for lv in levels if not _warranted(lv, outcome))
+            event = outcome.event_t_s
+            lead = None if event is None or first is None else round(event - first.t_s, 1)
+            missed = int(event is not None and (first is None or first.t_s > event))
+            entry: dict[str, Any] = {
                 "first_detection_s": rel(run.first_detection_s[n].get(missile)),
                 "first_track_s": rel(first_track),
                 "first_partner_track_s": rel(partner_first),
@@ -180,11 +274,47 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
                 "warning_level": str(top),
                 "impact_error_km_at_warning": err_km,
                 "false_alarms": false_alarms,
+                "first_known_s": rel(known),
+                "warning_lead_s": lead,
+                "missed_warnings": missed,
+                "track_continuity": _continuity(sim.coverage[n][i], known),
             }
+            for t_probe in PROBE_TIMES_S:
+                e = sim.probe_error_m[n].get((i, t_probe))
+                entry[f"impact_error_km_at_{t_probe:.0f}s"] = (
+                    None if e is None else round(e / 1e3, 2))
+            per_nation[n] = entry
         summary["launches"].append({"id": missile, "nations": per_nation})
+    return summary
+
+
+def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
+                 regime: str | None = None, assess_every_s: float = 10.0,
+                 progress: Callable[[float, float], None] | None = None) -> dict[str, Any]:
+    """Run the scenario and write the outputs (see the module docstring); returns the
+    summary. ``progress(done_s, total_s)`` is called as simulated time advances (seconds
+    since the epoch, and the time of the last impact)."""
+    out_dir = Path(out_dir)
+    # Inputs first (fits, agreements): a bad scenario or regime leaves DIR untouched.
+    flights = fly_scenarios([scenario])
+    truth = Truth.from_launch_flights(flights)
+    assert truth.epoch is not None
+    policy = policy_for(regime or scenario.regime, scenario.date)
+    (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
+    (out_dir / "audit").mkdir(parents=True, exist_ok=True)
+    for old in list((out_dir / "audit").glob("*.sqlite")) + list(
+            (out_dir / "alerts").glob("*.xml")):
+        old.unlink()  # a run's outputs are its own: no leftovers from a previous run
+
+    def write_alert(ev: WarningEvent) -> None:
+        write(ev.message, out_dir / "alerts")
+
+    sim = simulate(scenario, truth, policy, seed, assess_every_s=assess_every_s,
+                   progress=progress, on_warning=write_alert, audit_dir=out_dir / "audit")
+    summary = summarize(sim)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    record = build_record(scenario, truth, seed, policy.name, nations, assessments, warnings,
-                          summary)
+    record = build_record(scenario, truth, seed, policy.name, sim.nations, sim.assessments,
+                          sim.warnings, summary)
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
     write_report(record, out_dir)
     return summary
