@@ -81,6 +81,7 @@ def test_aggregate_statistics_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     national = cmp.resolve_policy("national-only")
     monkeypatch.setattr(cmp, "resolve_policy", lambda label, relay=None: national)
     monkeypatch.setattr(cmp, "_describe", lambda label: label)
+    monkeypatch.setattr(cmp, "_name", lambda label: label)
     by_regime = {r["regime"]: r for r in cmp.aggregate(spec, rows)["results"]}
     a, b = by_regime["a"], by_regime["b"]
     assert a["n"] == 2 and a["mean"] == pytest.approx(11.0)

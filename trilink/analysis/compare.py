@@ -286,19 +286,23 @@ def aggregate(spec: CompareSpec, rows: Iterable[dict[str, Any]],
         })
     scenarios = []
     for sid in spec.scenarios:
-        sc = load_scenario(sid)
+        sc, truth = _scenario_truth(sid)
         scenarios.append({"id": sc.id, "title": sc.title, "launches": [
             {"id": f"{sc.id}/{launch.id}", "missile": launch.missile,
-             "launch_utc": launch.time_utc.isoformat().replace("+00:00", "Z")}
-            for launch in sc.launches]})
-    regimes = []
-    for label in spec.regimes:
-        policy = resolve_policy(label, spec.relay_delay_s)
-        regimes.append({"id": label, "name": policy.name, "description": _describe(label)})
+             "launch_utc": launch.time_utc.isoformat().replace("+00:00", "Z"),
+             "flight_time_s": round(float(truth.flights.flight_time_s[i]), 1)}
+            for i, launch in enumerate(sc.launches)]})
+    regimes = [{"id": label, "name": _name(label), "description": _describe(label)}
+               for label in spec.regimes]
     return {"schema_version": SCHEMA_VERSION, "scenarios": scenarios, "regimes": regimes,
             "baseline": baseline, "runs": spec.runs, "seed": spec.seed,
             "confidence": confidence, "relay_delay_s": spec.relay_delay_s,
             "results": results}
+
+
+def _name(label: str) -> str:
+    m = _DATE_REGIME.match(label)
+    return f"Record of {m.group(1)}" if m else load_regime(label).name
 
 
 def _describe(label: str) -> str:
