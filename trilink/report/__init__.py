@@ -18,13 +18,12 @@ API::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from trilink.report.data import Record, parse_record
+from trilink.report.files import write_atomic
 from trilink.report.fmt import nation_name
 from trilink.report.mapfig import draw_map
 from trilink.report.page import page, timeline_caption
@@ -71,17 +70,4 @@ def render_report(record: Mapping[str, Any]) -> str:
 
 def write_report(record: Mapping[str, Any], out_dir: Path) -> Path:
     """Write ``out_dir/report.html`` atomically (temporary file, then rename); its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / REPORT_NAME
-    text = render_report(record)
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(out_dir, REPORT_NAME, render_report(record))

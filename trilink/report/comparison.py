@@ -22,9 +22,7 @@ API::
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +50,7 @@ from trilink.report.comparison_figs import (
     regime_colours,
     uses_sqrt_axis,
 )
+from trilink.report.files import write_atomic
 from trilink.report.fmt import DASH, nation_colour, nation_name, tplus
 from trilink.report.page import CSS, esc
 from trilink.report.svgfig import figure_html, style, svg_bytes
@@ -614,17 +613,4 @@ def render_comparison(comparison: Mapping[str, Any], rows: Iterable[Mapping[str,
 def write_comparison_report(comparison: Mapping[str, Any], rows: Iterable[Mapping[str, Any]],
                             out_dir: Path) -> Path:
     """Write ``out_dir/report.html`` atomically (temporary file, then rename); its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / REPORT_NAME
-    text = render_comparison(comparison, rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_NAME}.", suffix=".tmp", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(out_dir, REPORT_NAME, render_comparison(comparison, rows))
