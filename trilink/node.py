@@ -14,7 +14,11 @@ What the node does:
 - checks what it receives twice: the envelope (signature, key, replay, time window,
   addressing, releasability) and the policy (the item may come to it by this route);
   forwards what it relays, after the relay's delay; logs every verdict;
-- fuses its own tracks and partners' tracks into one picture (covariance intersection).
+- fuses its own tracks and partners' tracks into one picture (covariance intersection);
+- runs the nation's hotline desk (:mod:`trilink.hotline.desk`): hotline and statement
+  envelopes go to it; its orders become signed envelopes with hotline priority, sent
+  directly or, where no agreement allows a direct exchange, wrapped in a ``Forward``
+  that a third party carries (and checks against its own agreements) to the recipient.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
+from trilink.hotline.desk import DeskConfig, DeskOutput, HotlineDesk, Send
+from trilink.hotline.wire import Forward, decode_item, encode_item
 from trilink.sharing.audit import AuditLog, Direction
 from trilink.sharing.envelope import (
     Accepted,
@@ -38,6 +44,7 @@ from trilink.sharing.envelope import (
     Signer,
     Verifier,
     Window,
+    decode,
     encode,
 )
 from trilink.sharing.fusion import FusedObject, FusedPicture, SourceTrack
@@ -117,6 +124,7 @@ class NodeOutput:
     track_events: list[TrackEvent] = field(default_factory=list)
     accepted: list[Envelope] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    hotline: DeskOutput = field(default_factory=DeskOutput)
 
 
 class NationalNode:
@@ -124,7 +132,8 @@ class NationalNode:
 
     def __init__(self, config: NodeConfig, policy: Policy, key: NodeKey, registry: KeyRegistry,
                  epoch: dt.datetime, audit: AuditLog | None = None,
-                 tracker_config: TrackerConfig | None = None) -> None:
+                 tracker_config: TrackerConfig | None = None,
+                 desk_config: DeskConfig | None = None) -> None:
         if key.nation != config.nation:
             raise ValueError(f"key of {key.nation} given to the node of {config.nation}")
         self.config = config
@@ -136,6 +145,8 @@ class NationalNode:
         self.signer = Signer(key)
         self.verifier = Verifier(config.nation, registry, config.window)
         self.picture = FusedPicture(config.nation)
+        self.hotline = HotlineDesk(config.nation, policy, epoch, key, registry,
+                                   (config.nation, *config.partners), desk_config)
         self.rel_to = tuple(sorted(set(config.rel_to) | {config.nation}))
         self._last_shared: dict[str, float] = {}
         # When each partner track ("NATION/track id") first reached this node.
@@ -239,6 +250,9 @@ class NationalNode:
             out.outgoing.append(Outgoing(final, f"{env.sender}:{env.seq}", data, 0,
                                          now_s + route.relay_delay_s + hop))
             return out
+        if env.kind in (Kind.HOTLINE, Kind.STATEMENT):
+            self._on_hotline(env, now_s, out)
+            return out
         if env.kind == Kind.MISSILE_TRACK:
             try:
                 batch = _DEC.decode(env.payload)
@@ -251,6 +265,117 @@ class NationalNode:
                                              np.asarray(p.x), p.covariance(),
                                              p.powered_probability) for p in batch.tracks])
         return out
+
+    # -- hotline ----------------------------------------------------------------------
+    def emit(self, desk_out: DeskOutput, t_s: float) -> NodeOutput:
+        """Seal a desk's orders into envelopes and audit its notes (see :meth:`hotline`)."""
+        out = NodeOutput(hotline=desk_out)
+        for send in desk_out.sends:
+            out.outgoing.append(self._seal(send, t_s))
+        if self.audit is not None:
+            for note in desk_out.notes:
+                self.audit.append(self._ns(note.t_s), Direction(note.direction),
+                                  peer=note.peer, kind=note.kind,
+                                  reason="hotline" if note.direction == "rejected" else None,
+                                  detail=note.detail)
+        return out
+
+    def tick(self, t_s: float) -> NodeOutput:
+        """Let the desk take the escalation steps and lapses due at ``t_s``."""
+        return self.emit(self.hotline.tick(t_s), t_s)
+
+    def _seal(self, send: Send, t_s: float) -> Outgoing:
+        created = self._ns(t_s)
+        env = self.signer.seal(kind=send.kind, originator=self.nation, rel_to=send.rel_to,
+                               recipient=send.to, payload=send.payload, created_ns=created)
+        data = encode(env)
+        if self.audit is not None:
+            self.audit.log_sent(env, data, created)
+        if send.via is None:
+            return Outgoing(send.to, f"{self.nation}:{env.seq}", data, 1,
+                            t_s + send.latency_s)
+        outer = self.signer.seal(kind=send.kind, originator=self.nation, rel_to=send.rel_to,
+                                 recipient=send.via, created_ns=created,
+                                 payload=encode_item(Forward(send.to, data)))
+        wire = encode(outer)
+        if self.audit is not None:
+            self.audit.log_sent(outer, wire, created)
+        hop = self.hotline.routes(send.via, send.kind, send.rel_to, t_s)
+        first = hop[0][1] if hop and hop[0][0] is None else send.latency_s
+        return Outgoing(send.via, f"{self.nation}:{outer.seq}", wire, 1, t_s + first)
+
+    def _on_hotline(self, env: Envelope, now_s: float, out: NodeOutput) -> None:
+        """A hotline or statement envelope addressed to this node (already checked)."""
+        now_ns = self._ns(now_s)
+        try:
+            item = decode_item(env.payload)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            out.rejected.append(f"payload: {exc}")
+            self._audit_reject(now_ns, env, f"malformed hotline item: {exc}")
+            return
+        if not isinstance(item, Forward):
+            emitted = self.emit(self.hotline.on_item(env.originator, env.payload, now_s),
+                                now_s)
+            out.hotline.extend(emitted.hotline)
+            out.outgoing += emitted.outgoing
+            return
+        inner_data = item.inner
+        if item.to != self.nation:
+            self._carry(env, item, now_s, out)
+            return
+        # Carried to us by env.sender: the inner envelope must be the origin's, for us,
+        # and the origin must be allowed to hand it to that carrier.
+        result = self.verifier.check(inner_data, now_ns)
+        if isinstance(result, Rejection):
+            self._log_check(result, inner_data, now_ns)
+            out.rejected.append(f"{result.reason}: {result.detail} (forwarded)")
+            return
+        inner = result.envelope
+        hop = self.policy.route(inner.sender, env.sender, inner.kind, self._when(now_s),
+                                inner.rel_to, inner.originator)
+        if not isinstance(hop, Direct) or inner.recipient != self.nation:
+            detail = (f"{inner.sender}'s envelope carried by {env.sender}: "
+                      + (hop.reason if not isinstance(hop, Direct) else "not for us"))
+            self._audit_reject(now_ns, inner, detail)
+            out.rejected.append(f"policy: {detail}")
+            return
+        self._log_check(result, inner_data, now_ns)
+        desk = self.hotline.on_item(inner.originator, inner.payload, now_s)
+        emitted = self.emit(desk, now_s)
+        out.hotline.extend(emitted.hotline)
+        out.outgoing += emitted.outgoing
+
+    def _carry(self, env: Envelope, item: Forward, now_s: float, out: NodeOutput) -> None:
+        """Pass another nation's envelope on to ``item.to`` if our agreements allow."""
+        now_ns = self._ns(now_s)
+        inner = decode(item.inner)
+        if isinstance(inner, Rejection):
+            self._audit_reject(now_ns, env, f"forward: inner envelope {inner.detail}")
+            out.rejected.append(f"forward: {inner.detail}")
+            return
+        route = self.policy.route(self.nation, item.to, inner.kind, self._when(now_s),
+                                  inner.rel_to, inner.originator)
+        if (inner.recipient != item.to or inner.sender != env.sender
+                or not isinstance(route, Direct)):
+            why = (route.reason if not isinstance(route, Direct)
+                   else "inner envelope is not the sender's, for that recipient")
+            self._audit_reject(now_ns, env, f"forward to {item.to} refused: {why}")
+            out.rejected.append(f"forward: {why}")
+            return
+        outer = self.signer.seal(kind=inner.kind, originator=self.nation, rel_to=inner.rel_to,
+                                 recipient=item.to, created_ns=now_ns,
+                                 payload=encode_item(Forward(item.to, item.inner)))
+        wire = encode(outer)
+        if self.audit is not None:
+            self.audit.log_relayed(inner, item.inner, now_ns, item.to)
+            self.audit.log_sent(outer, wire, now_ns)
+        out.outgoing.append(Outgoing(item.to, f"{self.nation}:{outer.seq}", wire, 1,
+                                     now_s + route.latency_s))
+
+    def _audit_reject(self, t_ns: int, env: Envelope, detail: str) -> None:
+        if self.audit is not None:
+            self.audit.append(t_ns, Direction.REJECTED, peer=env.sender, kind=env.kind,
+                              seq=env.seq, reason="hotline", detail=detail)
 
     def _log_check(self, result: Accepted | Rejection, data: bytes, t_ns: int) -> None:
         if self.audit is not None:

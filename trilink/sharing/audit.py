@@ -5,7 +5,7 @@ Every envelope a node sends, receives, relays or rejects becomes one row of the
 
     id               INTEGER PRIMARY KEY   1, 2, 3 … with no gaps
     t_ns             INTEGER               node time of the event, UTC ns since the epoch
-    direction        TEXT                  sent | received | rejected | relayed
+    direction        TEXT                  sent | received | rejected | relayed | escalated
     peer             TEXT NULL             the other nation (sender or recipient)
     kind             TEXT NULL             envelope kind
     seq              INTEGER NULL          envelope sequence number
@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS audit_meta (
 CREATE TABLE IF NOT EXISTS audit (
     id              INTEGER PRIMARY KEY,
     t_ns            INTEGER NOT NULL,
-    direction       TEXT NOT NULL CHECK (direction IN ('sent','received','rejected','relayed')),
+    direction       TEXT NOT NULL CHECK (direction IN ('sent','received','rejected',
+                                                   'relayed','escalated')),
     peer            TEXT,
     kind            TEXT,
     seq             INTEGER,
@@ -108,6 +109,7 @@ class Direction(enum.StrEnum):
     RECEIVED = "received"
     REJECTED = "rejected"
     RELAYED = "relayed"
+    ESCALATED = "escalated"  # a hotline escalation step (no envelope of its own)
 
 
 Value = int | str | None
