@@ -2,8 +2,9 @@
 
 Drawn from the run record (``DIR/record.json``, see :mod:`trilink.sim.record`) alone, so a
 report can be made again without running the scenario. The page needs nothing else: the
-map and the timeline are SVG embedded as ``data:`` images, the style is inline, there are
-no scripts and no fonts or images fetched from anywhere; the only outward links are the
+map, the warning timeline and the consultation timelines (when the record has a
+``"consultations"`` list) are SVG embedded as ``data:`` images, the style is inline, there
+are no scripts and no fonts or images fetched from anywhere; the only outward links are the
 scenario's sources, and the CAP messages link to the run's own ``alerts/`` files.
 
 Deterministic: the same record gives the same bytes (no time of making in the page, fixed
@@ -22,6 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from trilink.report.consult_data import parse_consultations
+from trilink.report.consultation import consultations_section
 from trilink.report.data import Record, parse_record
 from trilink.report.files import write_atomic
 from trilink.report.fmt import nation_name
@@ -65,7 +68,8 @@ def render_report(record: Mapping[str, Any]) -> str:
     """The report of a run record (the dict of ``record.json``) as one HTML document."""
     rec = parse_record(record)
     map_fig, tl_fig = _figures(rec)
-    return page(rec, map_fig, tl_fig)
+    return page(rec, map_fig, tl_fig,
+                consultations_section(rec, parse_consultations(record)))
 
 
 def write_report(record: Mapping[str, Any], out_dir: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The HTML page: header and outcome, map, timeline, tables, sources and notes.
+"""The HTML page: header and outcome, map, timeline, consultations, tables, sources, notes.
 
 Every piece of text that comes from the record goes through :func:`esc`; links are made
 only to ``http(s)`` sources and to the run's own relative ``alerts/`` files.
@@ -106,6 +106,17 @@ summary .muted{font-weight:400}
 ul.sources{padding-left:20px;font-size:14px}
 ul.sources li{overflow-wrap:anywhere;margin:2px 0}
 .notes li{margin:4px 0}
+.cst{display:inline-block;padding:0 6px;border-radius:3px;font-size:12px;font-weight:600;
+color:#fff;background:#5b6770;white-space:nowrap}
+.cst-concluded{background:#1a7f45}.cst-lapsed{background:#b3141a}
+.cst-opened,.cst-all_joined{background:#b9770e}
+.cout{border-left:4px solid var(--rule);padding:4px 10px;margin:10px 0}
+.cout-ok{border-color:#1a7f45}.cout-bad{border-color:#b3141a;background:#fdf1f1}
+.nw{white-space:nowrap}.bad{color:#b3141a;font-weight:600}.esc{color:#7d3c98;font-weight:600}
+.cgrid{display:grid;grid-template-columns:repeat(auto-fit,minmax(330px,1fr));gap:0 24px}
+blockquote.stmt{margin:6px 0 14px;padding:8px 14px;border-left:4px solid #1a7f45;
+background:var(--band);white-space:normal;overflow-wrap:anywhere}
+blockquote.draft{border-left:4px dashed #b3141a;color:var(--muted)}
 footer{margin-top:36px;padding-top:10px;border-top:1px solid var(--rule);font-size:12.5px;
 color:var(--muted)}
 @media (max-width:700px){.wrap{padding:16px}h1{font-size:23px}table{font-size:12.5px}}
@@ -191,8 +202,9 @@ def _header(rec: Record) -> str:
 
 def _nav() -> str:
     items = [("map", "1 Map"), ("timeline", "2 Who knew what when"),
-             ("launches", "3 Launches and nations"), ("messages", "4 CAP messages"),
-             ("sources", "5 Sources"), ("notes", "6 Notes and limits")]
+             ("consultations", "3 Consultations"), ("launches", "4 Launches and nations"),
+             ("messages", "5 CAP messages"), ("sources", "6 Sources"),
+             ("notes", "7 Notes and limits")]
     lis = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in items)
     return f'<nav aria-label="Contents"><ol>{lis}</ol></nav>'
 
@@ -415,16 +427,16 @@ def _overview(rec: Record) -> str:
 
 
 def launches_section(rec: Record) -> str:
-    """Section 3: per launch the nations' figures and the published record."""
+    """Section 4: per launch the nations' figures and the published record."""
     if not rec.launches:
-        return ('<section id="launches"><h2>3. Launches and nations</h2>'
+        return ('<section id="launches"><h2>4. Launches and nations</h2>'
                 '<p class="muted">No launches in this record.</p></section>')
     open_ = len(rec.launches) <= OPEN_LAUNCHES
     overview = _overview(rec) if len(rec.launches) > 1 else ""
     hint = ("" if open_ else "<p>Open a launch for its details; all start closed because "
             "there are many.</p>")
     body = "".join(_launch_details(rec, k, lc, open_) for k, lc in enumerate(rec.launches))
-    return ('<section id="launches"><h2>3. Launches and nations</h2>'
+    return ('<section id="launches"><h2>4. Launches and nations</h2>'
             "<p>First detection, track and warning are seconds after launch; the impact "
             "error is the distance from the predicted impact point of the first warning to "
             "the true impact. A false alarm is a warning whose level the truth did not bear "
@@ -463,9 +475,9 @@ def _messages_by_launch(rec: Record, rows: Sequence[tuple[Message, list[str]]],
 
 
 def messages_section(rec: Record) -> str:
-    """Section 4: every CAP message with a link to its file (grouped by launch when many)."""
+    """Section 5: every CAP message with a link to its file (grouped by launch when many)."""
     if not rec.messages:
-        return ('<section id="messages"><h2>4. CAP messages</h2>'
+        return ('<section id="messages"><h2>5. CAP messages</h2>'
                 '<p class="muted">No CAP message was issued in this run.</p></section>')
     days = {t.date() for m in rec.messages if (t := rec.utc(m.t_s)) is not None}
     with_date = len(days) > 1
@@ -476,29 +488,29 @@ def messages_section(rec: Record) -> str:
              "opens a warning, an Update changes its level or area, a Cancel lifts it. The "
              "links open the XML files (they work when this page sits in its run folder).")
     if len(rows) > MANY_MESSAGES:
-        return ('<section id="messages"><h2>4. CAP messages</h2>' + intro
+        return ('<section id="messages"><h2>5. CAP messages</h2>' + intro
                 + f" The {len(rows)} messages are grouped by launch; open one to see its "
                 "messages.</p>" + _messages_by_launch(rec, rows, head) + "</section>")
     table = _table(f"The {len(rows)} CAP 1.2 messages of the run, in time order (files in "
                    "<code>alerts/</code> beside this report)", head, [r for _, r in rows],
                    numeric=[0])
-    return f'<section id="messages"><h2>4. CAP messages</h2>{intro}</p>{table}</section>'
+    return f'<section id="messages"><h2>5. CAP messages</h2>{intro}</p>{table}</section>'
 
 
 # ---------------------------------------------------------------------------- end
 def sources_section(rec: Record) -> str:
-    """Section 5: the scenario's sources as links."""
+    """Section 6: the scenario's sources as links."""
     if not rec.scenario.sources:
-        return ('<section id="sources"><h2>5. Sources</h2>'
+        return ('<section id="sources"><h2>6. Sources</h2>'
                 '<p class="muted">The scenario lists no sources.</p></section>')
     items = "".join(f"<li>{source_link(s)}</li>" for s in rec.scenario.sources)
-    return ('<section id="sources"><h2>5. Sources</h2>'
+    return ('<section id="sources"><h2>6. Sources</h2>'
             "<p>The public sources the scenario's launch times, sites, figures and published "
             f'warnings come from.</p><ul class="sources">{items}</ul></section>')
 
 
 def notes_section() -> str:
-    """Section 6: the limits of what the page shows."""
+    """Section 7: the limits of what the page shows."""
     notes = [
         "Everything here is a simulation. The flights are fitted to published apogee, range "
         "and flight time; radar sites, performance and the sharing agreements are public "
@@ -518,11 +530,12 @@ def notes_section() -> str:
         "not the truth; early ones are large by nature.",
     ]
     lis = "".join(f"<li>{esc(n)}</li>" for n in notes)
-    return f'<section id="notes"><h2>6. Notes and limits</h2><ul class="notes">{lis}</ul></section>'
+    return f'<section id="notes"><h2>7. Notes and limits</h2><ul class="notes">{lis}</ul></section>'
 
 
-def page(rec: Record, map_figure: str, timeline_figure: str) -> str:
-    """The whole HTML document."""
+def page(rec: Record, map_figure: str, timeline_figure: str, consultations: str = "") -> str:
+    """The whole HTML document; ``consultations`` is section 3 (HTML), placed right after
+    the warning timeline."""
     sc = rec.scenario
     title = f"trilink report — {sc.title or sc.id or 'run'}"
     footer = (f"<footer>Made by trilink {esc(__version__)} from the run record (schema "
@@ -530,7 +543,7 @@ def page(rec: Record, map_figure: str, timeline_figure: str) -> str:
               "The same record gives the same page, byte for byte; no time of making is "
               "stamped here.</footer>")
     body = (_header(rec) + _nav() + "<main>" + map_section(rec, map_figure)
-            + timeline_section(rec, timeline_figure) + launches_section(rec)
+            + timeline_section(rec, timeline_figure) + consultations + launches_section(rec)
             + messages_section(rec) + sources_section(rec) + notes_section() + "</main>"
             + footer)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
