@@ -78,6 +78,7 @@ class DeskConfig:
     ack_deadline_s: float = 120.0
     lapse_after_s: float = 6 * 3600.0  # the opener declares an unconcluded consultation lapsed
     give_up_after_s: float = 24 * 3600.0  # stop resending an undelivered post
+    consent_rules: tuple[ConsentRule, ...] | None = None  # None: the shipped rules
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,10 @@ class HotlineDesk:
         self.registry = registry
         self.nations = tuple(sorted(set(nations) | {nation}))
         self.config = config or DeskConfig()
-        self.rules = tuple(shipped_rules() if rules is None else rules)
+        if rules is None:
+            rules = (self.config.consent_rules if self.config.consent_rules is not None
+                     else shipped_rules())
+        self.rules = tuple(rules)
         self.consultations: dict[str, Consultation] = {}
         self.unread: dict[str, tuple[Post, str]] = {}  # msg_id → (post, attention)
         self.read_by: dict[str, str] = {}  # msg_id → authority that read it
@@ -307,8 +311,9 @@ class HotlineDesk:
         return self.post(t_s, consultation, Join(text), authority)[1]
 
     def say(self, t_s: float, consultation: str, text: str,
-            authority: str | None = None) -> DeskOutput:
-        return self.post(t_s, consultation, Say(text), authority)[1]
+            authority: str | None = None, fact: dict[str, Any] | None = None) -> DeskOutput:
+        fact_text = "" if fact is None else json.dumps(fact, sort_keys=True)
+        return self.post(t_s, consultation, Say(text, fact_text), authority)[1]
 
     def conclude(self, t_s: float, consultation: str, reason: str = "",
                  authority: str | None = None) -> DeskOutput:

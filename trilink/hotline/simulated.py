@@ -100,8 +100,16 @@ class SimAuthorities:
     def _respond(self, desk: HotlineDesk, post: Post, t_read: float) -> list[Scheduled]:
         body, cid = post.body, post.consultation
         if isinstance(body, Open):
+            # Two of us opened at nearly the same time: keep the earlier consultation
+            # (opening time, then nation code), conclude ours as merged into it.
+            mine = [c for c in desk.consultations.values()
+                    if c.opener == self.nation and not c.closed and c.id != cid]
+            if any((c.opening.t_s, c.opener) < (post.t_s, post.origin) for c in mine):
+                return []
+            plans = [Scheduled(t_read, f"merge {c.id}", _concluder(c.id, f"merged into {cid}"))
+                     for c in mine]
             t = t_read + self.model.join.draw(self.rng)
-            return [Scheduled(t, f"join {cid}", _joiner(cid, self.facts))]
+            return [*plans, Scheduled(t, f"join {cid}", _joiner(cid, self.facts))]
         if isinstance(body, Draft | Amend):
             sid = body.statement_id
             t = t_read + self.model.approve.draw(self.rng)

@@ -76,7 +76,10 @@ class Join(msgspec.Struct, frozen=True, tag="join"):
 
 
 class Say(msgspec.Struct, frozen=True, tag="say"):
+    """A message; ``fact`` (JSON text) adds to the fact sheet, like a join's."""
+
     text: str
+    fact: str = ""
 
 
 class Conclude(msgspec.Struct, frozen=True, tag="conclude"):

@@ -18,12 +18,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from trilink.bus.base import Bus, Delivery
-from trilink.node import NationalNode, NodeConfig, Outgoing, partners_of
+from trilink.hotline.desk import DeskConfig
+from trilink.hotline.simulated import Scheduled, SimAuthorities
+from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, partners_of
 from trilink.sensors import (
     RadarScan,
     RadarSpec,
@@ -39,6 +42,7 @@ from trilink.sim.truth import Truth
 from trilink.tracking.tracker import TrackEvent
 
 NATIONS = ("USA", "JPN", "KOR")
+_TICK = object()  # queue item: the node's desk has a deadline due
 
 
 # repr=False: asyncio formats a coroutine's result in some paths; a repr of every
@@ -71,15 +75,21 @@ async def run_federation_async(
     rel_to: Mapping[str, Sequence[str]] | None = None,
     audit_dir: Path | None = None,
     link_latency_s: float = 0.05,
-    on_step: Callable[[str, NationalNode, float], None] | None = None,
+    on_step: Callable[[str, NationalNode, float], NodeOutput | None] | None = None,
     *,
     sensors: Sequence[RadarSpec] | None = None,
     outages: Sequence[SensorOutage] | None = None,
+    authorities: Mapping[str, SimAuthorities] | None = None,
+    desk_config: DeskConfig | None = None,
 ) -> FederationRun:
     """Simulate every nation's radars, node and sharing over ``bus``; see the module doc.
 
     ``sensors`` are radars besides the catalogue's (default: the truth's, i.e. the
     scenario's own); ``outages`` silence radars over windows (default: the truth's).
+    ``on_step`` runs after each event a node handled; what it returns (e.g. a
+    consultation it opened) is sent. ``authorities`` act on what the hotline desks
+    deliver; the run goes on, past the last impact, until no desk or authority has
+    anything left to do.
     """
     assert truth.epoch is not None, "federation runs need a truth with an epoch"
     extra = truth.sensors if sensors is None else tuple(sensors)
@@ -91,13 +101,15 @@ async def run_federation_async(
                  if audit_dir is not None else None)
         release = tuple(rel_to[n]) if rel_to and n in rel_to else tuple(nations)
         nodes[n] = NationalNode(NodeConfig(n, partners_of(n, nations), release), policy,
-                                keys[n], registry, truth.epoch, audit)
+                                keys[n], registry, truth.epoch, audit,
+                                desk_config=desk_config)
     run = FederationRun(nodes, rejected={n: [] for n in nations},
                         received_from={n: set() for n in nations},
                         first_detection_s={n: {} for n in nations},
                         track_events={n: [] for n in nations})
     order = itertools.count()
     queue: list[tuple[float, int, str, object]] = []
+    tick_at: dict[str, float] = {}
     for n in nations:
         radars = [build_sensor(s) for s in nation_radars(n, extra)]
         for m in simulate_scans(radars, truth, seed, outages=outages):
@@ -124,11 +136,31 @@ async def run_federation_async(
                 box.setdefault(d.msg_id, d)
         raise TimeoutError(f"{recipient} never received {msg_id} from the bus")
 
+    async def after(who: str, out: NodeOutput) -> None:
+        for o in out.outgoing:
+            await send(o, who)
+        desk = nodes[who].hotline
+        auth = authorities.get(who) if authorities else None
+        if auth is not None and (out.hotline.delivered or out.hotline.events):
+            for plan in auth.react(desk, out.hotline, now):
+                heapq.heappush(queue, (max(plan.t_s, now), next(order), who, plan))
+        wake = desk.next_wakeup_s()
+        if wake is not None and wake < tick_at.get(who, math.inf):
+            tick_at[who] = wake
+            heapq.heappush(queue, (max(wake, now), next(order), who, _TICK))
+
     now = 0.0
     while queue:
         now, _, who, item = heapq.heappop(queue)
         node = nodes[who]
-        if isinstance(item, RadarScan):
+        if item is _TICK:
+            if tick_at.get(who) != now:
+                continue  # superseded by an earlier wake-up
+            del tick_at[who]
+            out = node.tick(now)
+        elif isinstance(item, Scheduled):
+            out = node.emit(item.act(node.hotline, now), now)
+        elif isinstance(item, RadarScan):
             out = node.on_scan(item)
             run.track_events[who] += out.track_events
             seen = run.first_detection_s[who]
@@ -144,10 +176,11 @@ async def run_federation_async(
             for env in out.accepted:
                 if env.recipient == who:
                     run.received_from[who].add(env.originator)
-        for o in out.outgoing:
-            await send(o, who)
+        await after(who, out)
         if on_step is not None:
-            on_step(who, node, now)
+            more = on_step(who, node, now)
+            if more is not None:
+                await after(who, more)
     for node in nodes.values():
         if node.audit is not None:
             node.audit.close()
@@ -158,13 +191,17 @@ def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
                    nations: Sequence[str] = NATIONS,
                    rel_to: Mapping[str, Sequence[str]] | None = None,
                    audit_dir: Path | None = None,
-                   on_step: Callable[[str, NationalNode, float], None] | None = None,
+                   on_step: Callable[[str, NationalNode, float], NodeOutput | None]
+                   | None = None,
                    *,
                    sensors: Sequence[RadarSpec] | None = None,
                    outages: Sequence[SensorOutage] | None = None,
+                   authorities: Mapping[str, SimAuthorities] | None = None,
+                   desk_config: DeskConfig | None = None,
                    ) -> FederationRun:
     """Synchronous wrapper of :func:`run_federation_async`."""
     return asyncio.run(run_federation_async(truth, policy, bus, seed, nations, rel_to,
                                             audit_dir, on_step=on_step, sensors=sensors,
-                                            outages=outages))
+                                            outages=outages, authorities=authorities,
+                                            desk_config=desk_config))
 

@@ -27,13 +27,26 @@ import numpy as np
 
 from trilink.bus import InMemoryBus, LinkModel
 from trilink.geo import ZoneKind, zone_map
-from trilink.node import NationalNode
+from trilink.hotline.desk import DeskOutput
+from trilink.hotline.factsheet import fact_sheet, significance
+from trilink.hotline.simulated import SimAuthorities
+from trilink.node import NationalNode, NodeOutput
 from trilink.physics import earth
 from trilink.report import write_report
 from trilink.sensors.catalogue import RadarSpec
 from trilink.sharing.policy import Policy, policy_for
 from trilink.sim.federation import NATIONS, FederationRun, run_federation
 from trilink.sim.flights import fly_scenarios
+from trilink.sim.hotline import (
+    AutoOpener,
+    consultation_records,
+    consultation_summary,
+    desk_config,
+    merged_into,
+    response_models,
+    tell_warning,
+    trigger_rules,
+)
 from trilink.sim.record import build_record
 from trilink.sim.scenario import Scenario
 from trilink.sim.truth import Truth
@@ -114,6 +127,8 @@ class Simulation:
     assessments: dict[str, list[tuple[str, Assessment, int | None]]]
     probe_error_m: dict[str, dict[tuple[int, float], float]]
     coverage: dict[str, dict[int, list[tuple[float, bool]]]]
+    # Truth missile index → the consultation raised about it (evaluation only).
+    consultation_of: dict[int, str]
 
 
 def simulate(
@@ -146,18 +161,36 @@ def simulate(
     flight_end = truth.launch_t_s + truth.flights.flight_time_s
     impacts = truth.flights.r_ecef_m[np.arange(truth.size), truth.flights.n_knots - 1]
     end_s = truth.end_t_s
+    spec = scenario.hotline
+    openers = {n: AutoOpener(n, nations, spec.authority, trigger_rules(spec))
+               for n in nations} if spec.enabled else {}
+    raised: dict[int, tuple[float, str]] = {}  # missile → (time, consultation) first raised
+
+    def public_warnings(nation: str) -> list[dict[str, Any]]:
+        return [{"nation": nation, "t_s": round(ev.t_s, 1),
+                 "level": dict(ev.message.parameters)["trilink_level"]}
+                for ev, _ in warnings[nation] if ev.message.msg_type != "Cancel"]
+
+    def facts_of(nation: str) -> Callable[[str], dict[str, object]]:
+        return lambda cid: {"warnings": public_warnings(nation)}
+
+    models = response_models(spec, nations)
+    authorities = {n: SimAuthorities(n, models[n], seed, facts=facts_of(n))
+                   for n in nations} if spec.enabled else None
 
     def emit(nation: str, ev: WarningEvent, k: int | None) -> None:
         warnings[nation].append((ev, k))
         if on_warning is not None:
             on_warning(ev)
 
-    def on_step(nation: str, node: NationalNode, now: float) -> None:
+    def on_step(nation: str, node: NationalNode, now: float) -> NodeOutput | None:
         if progress is not None:
-            progress(now, end_s)
-        if now - last_check[nation] < assess_every_s:
-            return
+            progress(min(now, end_s), end_s)
+        if now - last_check[nation] < assess_every_s or now > end_s:
+            return None
         last_check[nation] = now
+        significant = []
+        told = len(warnings[nation])
         center = centers[nation]
         freshest: dict[int, Any] = {}
         for obj in node.fused():
@@ -172,12 +205,35 @@ def simulate(
             if len(center.assessments) == before:
                 continue
             followed[nation][obj.fused_id] = k
-            assessments[nation].append((obj.fused_id, center.assessments[-1][1], k))
+            latest = center.assessments[-1][1]
+            assessments[nation].append((obj.fused_id, latest, k))
             for ev in events:
                 emit(nation, ev, k)
+            if nation in openers and obj.fused_id not in openers[nation].seen_tracks:
+                reason = significance(nation, obj.x, obj.powered_probability, latest,
+                                      openers[nation].rules)
+                if reason is not None:
+                    significant.append((obj, latest, reason, k))
         for ev in center.expire(now):
             emit(nation, ev, followed[nation].get(ev.track_id))
         _probe(nation, now, freshest)
+        raise_out = DeskOutput()
+        if nation in openers:
+            for ev, _ in warnings[nation][told:]:
+                if ev.message.msg_type != "Cancel":
+                    raise_out.extend(tell_warning(node.hotline, now, {
+                        "nation": nation, "t_s": round(ev.t_s, 1),
+                        "level": dict(ev.message.parameters)["trilink_level"]}))
+        for obj, latest, reason, k in significant:
+            sheet = fact_sheet(obj.x, obj.t_s, latest, public_warnings(nation))
+            raise_out.extend(openers[nation].consider(node.hotline, now, obj.fused_id, reason,
+                                                      sheet, k))
+            cid = openers[nation].missile_consultation.get(k) if k is not None else None
+            if k is not None and cid is not None and (k not in raised or now < raised[k][0]):
+                raised[k] = (now, cid)
+        if not (raise_out.sends or raise_out.events or raise_out.notes):
+            return None
+        return node.emit(raise_out, now)
 
     def _probe(nation: str, now: float, freshest: dict[int, Any]) -> None:
         for i in range(truth.size):
@@ -197,12 +253,22 @@ def simulate(
 
     run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
                          seed, nations, audit_dir=audit_dir, on_step=on_step,
-                         sensors=None if sensors is None else (*truth.sensors, *sensors))
+                         sensors=None if sensors is None else (*truth.sensors, *sensors),
+                         authorities=authorities, desk_config=desk_config(spec))
     for nation in nations:  # warnings still out when the sky is empty lapse in turn
         for ev in centers[nation].expire(math.inf):
             emit(nation, ev, followed[nation].get(ev.track_id))
+    consultation_of = {}
+    for k, (_, cid) in raised.items():
+        seen = {cid}
+        while (onward := merged_into(run.nodes[cid.rsplit("-", 1)[0]].hotline, cid)):
+            if onward in seen:
+                break
+            seen.add(onward)
+            cid = onward
+        consultation_of[k] = cid
     return Simulation(scenario, truth, policy, seed, nations, run, warnings, assessments,
-                      probe_error, coverage)
+                      probe_error, coverage, consultation_of)
 
 
 def _continuity(ticks: list[tuple[float, bool]], since_s: float | None) -> float | None:
@@ -284,7 +350,13 @@ def summarize(sim: Simulation) -> dict[str, Any]:
                 entry[f"impact_error_km_at_{t_probe:.0f}s"] = (
                     None if e is None else round(e / 1e3, 2))
             per_nation[n] = entry
-        summary["launches"].append({"id": missile, "nations": per_nation})
+        cid = sim.consultation_of.get(i)
+        consult = (consultation_summary({n: run.nodes[n].hotline for n in nations}, cid,
+                                        launch_t) if cid is not None else
+                   {"id": None, "opened_s": None, "all_joined_s": None,
+                    "statement_released_s": None})
+        summary["launches"].append({"id": missile, "nations": per_nation,
+                                    "consultation": consult})
     return summary
 
 
@@ -315,6 +387,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     record = build_record(scenario, truth, seed, policy.name, sim.nations, sim.assessments,
                           sim.warnings, summary)
+    record["consultations"] = consultation_records(
+        {n: sim.run.nodes[n].hotline for n in sim.nations}, truth.ids, sim.consultation_of)
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
     write_report(record, out_dir)
     return summary

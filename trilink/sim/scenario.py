@@ -308,6 +308,81 @@ class Outage(_Model):
         return t0 + self.from_s, end
 
 
+def _check_nation(value: str) -> str:
+    if value not in known_nations():
+        raise ValueError(f"unknown nation code {value!r}; expected ISO 3166-1 alpha-3, "
+                         "one of " + ", ".join(sorted(known_nations())))
+    return value
+
+
+AuthorityName = Literal["joint_staff", "defence_ministry", "foreign_ministry", "nsa",
+                        "leader_office"]
+
+
+class DelaySpec(_Model):
+    """A log-normal response time: its median (s) and the spread of its log."""
+
+    median_s: float = Field(gt=0, allow_inf_nan=False)
+    sigma: float = Field(default=0.5, ge=0, le=3)
+
+
+class ResponseSpec(_Model):
+    """How a nation's simulated authorities respond (omitted fields: the defaults of
+    :class:`trilink.hotline.simulated.ResponseModel`)."""
+
+    read: DelaySpec | None = None
+    join: DelaySpec | None = None
+    draft: DelaySpec | None = None
+    approve: DelaySpec | None = None
+    conclude: DelaySpec | None = None
+    amend_probability: float | None = Field(default=None, ge=0, le=1)
+    decline_probability: float | None = Field(default=None, ge=0, le=1)
+    unavailable: dict[AuthorityName, float] | None = Field(
+        default=None, description="authority → probability it never answers a consultation")
+
+    @field_validator("unavailable")
+    @classmethod
+    def _probabilities(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for name, p in (value or {}).items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name}: probability {p!r} not within 0…1")
+        return value
+
+
+class ConsentRuleSpec(_Model):
+    tag: str = Field(min_length=1)
+    requires: tuple[str, ...] = Field(min_length=1)
+    note: str = ""
+
+    @field_validator("requires")
+    @classmethod
+    def _nations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_nation(n) for n in value)
+
+
+class HotlineSpec(_Model):
+    """The crisis hotline in this scenario (docs/hotline.md)."""
+
+    enabled: bool = True
+    authority: AuthorityName = "defence_ministry"
+    ack_deadline_s: float = Field(default=120.0, gt=0, allow_inf_nan=False)
+    lapse_after_s: float = Field(default=6 * 3600.0, gt=0, allow_inf_nan=False)
+    any_launch: bool = Field(default=False, description="every ballistic launch opens one")
+    min_range_km: float | None = Field(default=None, gt=0)
+    statement: bool = Field(default=True, description="draft a joint statement")
+    statement_text: str | None = None
+    response: ResponseSpec = ResponseSpec()
+    nations: dict[str, ResponseSpec] = Field(default_factory=dict)
+    consent_rules: tuple[ConsentRuleSpec, ...] = ()
+
+    @field_validator("nations")
+    @classmethod
+    def _known(cls, value: dict[str, ResponseSpec]) -> dict[str, ResponseSpec]:
+        for code in value:
+            _check_nation(code)
+        return value
+
+
 class Scenario(_Model):
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
@@ -320,6 +395,7 @@ class Scenario(_Model):
     sensors: tuple[ScenarioRadar, ...] = Field(
         default=(), description="radars of this scenario only, besides the catalogue's")
     outages: tuple[Outage, ...] = ()
+    hotline: HotlineSpec = HotlineSpec()
     sources: tuple[str, ...] = ()
     # Where the scenario was read from (path and node lines), for errors found later.
     _source: tuple[str, Lines] | None = PrivateAttr(default=None)
