@@ -174,8 +174,8 @@ def _inject(net, sender: str, to: str, post: Post, t_s: float = 10.0) -> list[st
     return [e.detail for e in net.desk(to).events[before:] if e.what == "reject"]
 
 
-def test_posts_from_outside_the_consultation_or_under_a_false_origin_are_refused():
-    net = make_net()
+def test_posts_from_outside_the_consultation_or_under_a_false_origin_are_refused(tmp_path):
+    net = make_net(audit_dir=tmp_path)
     cid, out = net.desk("JPN").open(0.0, ["USA"], "bilateral")
     net.do("JPN", out)
     net.run(until_s=net.now + 600.0)
@@ -185,6 +185,14 @@ def test_posts_from_outside_the_consultation_or_under_a_false_origin_are_refused
     assert any("origin is not its signer" in r for r in _inject(net, "USA", "JPN", forged))
     assert all(p.msg_id not in ("KOR-99", "JPN-99")
                for p in net.desk("JPN").consultations[cid].transcript())
+    from trilink.sharing.audit import AuditLog
+
+    net.nodes["JPN"].audit.close()  # type: ignore[union-attr]
+    with AuditLog(tmp_path / "JPN.sqlite") as log:
+        logged = [r.detail for r in log.records()
+                  if r.direction == "rejected" and r.reason == "hotline"]
+    assert any("KOR is not a party" in d for d in logged)
+    assert any("claims origin JPN but was signed by USA" in d for d in logged)
 
 
 def test_replayed_and_tampered_hotline_envelopes_are_rejected_by_the_node():

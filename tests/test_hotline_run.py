@@ -69,6 +69,22 @@ def test_the_overflight_opens_a_consultation_with_a_fact_sheet(overflight):
     assert ts["USA"] == ts["JPN"] == ts["KOR"]
 
 
+def test_released_statements_are_written_and_verify_with_the_written_keys(overflight, tmp_path):
+    from trilink.hotline.statement import check_release, parse_release_document
+    from trilink.sharing.envelope import KeyRegistry
+    from trilink.sim.run import write_statements
+
+    (path,) = write_statements(overflight, tmp_path)
+    registry = KeyRegistry.load(tmp_path / "keys.json")
+    cons, parties, release = parse_release_document(path.read_text())
+    assert check_release(cons, parties, release, registry) == ""
+    doc = json.loads(path.read_text())
+    assert doc["released_utc"].startswith("2022-10-0") and doc["parties"] == list(parties)
+    other = KeyRegistry.from_json(  # keys of another run (seed) do not verify it
+        _sim("2023-12-17-srbm", seed=9).run.nodes["JPN"].hotline.registry.to_json())
+    assert check_release(cons, parties, release, other) != ""
+
+
 def test_an_icbm_opens_a_consultation_on_its_trajectory_class():
     sim = _sim("2017-11-29-hwasong15")
     desks = {n: sim.run.nodes[n].hotline for n in sim.nations}

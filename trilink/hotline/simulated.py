@@ -63,12 +63,14 @@ class SimAuthorities:
     """One nation's simulated authorities (see the module docstring)."""
 
     def __init__(self, nation: str, model: ResponseModel, seed: int,
-                 facts: Callable[[str], dict[str, object]] | None = None) -> None:
-        """``facts(consultation)``: what this nation adds when it joins (its warnings)."""
+                 facts: Callable[[str], dict[str, object]] | None = None,
+                 salt: str = "") -> None:
+        """``facts(consultation)``: what this nation adds when it joins (its warnings);
+        ``salt`` (e.g. the scenario id) makes different scenarios draw differently."""
         self.nation = nation
         self.model = model
         self.facts = facts or (lambda cid: {})
-        key = zlib.crc32(f"hotline-authorities/{nation}".encode())
+        key = zlib.crc32(f"hotline-authorities/{salt}/{nation}".encode())
         self.rng = np.random.default_rng(np.random.SeedSequence([seed, key]))
         self._absent: dict[tuple[str, str], bool] = {}
         self._amended: set[str] = set()

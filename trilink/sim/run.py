@@ -7,6 +7,9 @@ warnings — written to a folder:
 - ``alerts/*.xml``: every CAP 1.2 message, one file each;
 - ``audit/<NATION>.sqlite``: each node's hash-chained audit log;
 - ``record.json``: what the report is drawn from (:mod:`trilink.sim.record`);
+- ``statements/<id>.json``: every joint statement released on the hotline, with its
+  signatures, and ``keys.json``: the nodes' public keys, so that
+  ``trilink hotline verify statements/X.json --keys keys.json`` checks it offline;
 - ``report.html``: the self-contained report (:mod:`trilink.report`).
 
 Each nation's warning centre assesses its node's *fused* picture (own and partners'
@@ -16,6 +19,7 @@ core (also used by ``trilink compare``), :func:`summarize` its figures.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -30,6 +34,7 @@ from trilink.geo import ZoneKind, zone_map
 from trilink.hotline.desk import DeskOutput
 from trilink.hotline.factsheet import fact_sheet, significance
 from trilink.hotline.simulated import SimAuthorities
+from trilink.hotline.statement import release_document
 from trilink.node import NationalNode, NodeOutput
 from trilink.physics import earth
 from trilink.report import write_report
@@ -175,7 +180,7 @@ def simulate(
         return lambda cid: {"warnings": public_warnings(nation)}
 
     models = response_models(spec, nations)
-    authorities = {n: SimAuthorities(n, models[n], seed, facts=facts_of(n))
+    authorities = {n: SimAuthorities(n, models[n], seed, facts=facts_of(n), salt=scenario.id)
                    for n in nations} if spec.enabled else None
 
     def emit(nation: str, ev: WarningEvent, k: int | None) -> None:
@@ -374,8 +379,10 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     policy = policy_for(regime or scenario.regime, scenario.date)
     (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
     (out_dir / "audit").mkdir(parents=True, exist_ok=True)
+    (out_dir / "statements").mkdir(parents=True, exist_ok=True)
     for old in list((out_dir / "audit").glob("*.sqlite")) + list(
-            (out_dir / "alerts").glob("*.xml")):
+            (out_dir / "alerts").glob("*.xml")) + list(
+            (out_dir / "statements").glob("*.json")):
         old.unlink()  # a run's outputs are its own: no leftovers from a previous run
 
     def write_alert(ev: WarningEvent) -> None:
@@ -390,5 +397,32 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     record["consultations"] = consultation_records(
         {n: sim.run.nodes[n].hotline for n in sim.nations}, truth.ids, sim.consultation_of)
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
+    write_statements(sim, out_dir)
     write_report(record, out_dir)
     return summary
+
+
+def write_statements(sim: Simulation, out_dir: Path) -> list[Path]:
+    """``statements/<id>.json`` for every released statement, and ``keys.json``."""
+    any_node = next(iter(sim.run.nodes.values()))
+    (out_dir / "statements").mkdir(parents=True, exist_ok=True)
+    (out_dir / "keys.json").write_text(any_node.hotline.registry.to_json())
+    written = []
+    for nation in sim.nations:
+        desk = sim.run.nodes[nation].hotline
+        for cid, c in sorted(desk.consultations.items()):
+            if c.opener != nation:
+                continue
+            for st in c.folded.board.statements.values():
+                if st.released is None:
+                    continue
+                utc = None
+                epoch = sim.truth.epoch
+                if st.released_t_s is not None and epoch is not None:
+                    when = epoch + dt.timedelta(seconds=st.released_t_s)
+                    utc = when.isoformat(timespec="seconds").replace("+00:00", "Z")
+                doc = release_document(cid, c.parties, st.released, st.released_t_s, utc)
+                path = out_dir / "statements" / f"{st.statement_id.replace('/', '_')}.json"
+                path.write_text(json.dumps(doc, indent=1) + "\n")
+                written.append(path)
+    return written
