@@ -98,13 +98,21 @@ def significance(nation: str, x: F, powered_probability: float,
 
 
 def fact_sheet(x: F, t_s: float, assessment: Assessment | None,
-               warnings: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    """The fact sheet of one fused track (see the module docstring)."""
+               warnings: Sequence[dict[str, Any]] = (),
+               first_seen_t_s: float | None = None) -> dict[str, Any]:
+    """The fact sheet of one fused track (see the module docstring).
+
+    The launch time is the ballistic back-propagation of the track, which knows nothing
+    of the boost and so comes out late for long burns (minutes for an ICBM); when it is
+    later than ``first_seen_t_s`` (when the object entered the nation's picture) that
+    time is given instead, as an upper bound (``launch_t_basis``).
+    """
     sheet: dict[str, Any] = {
         "as_of_t_s": round(float(t_s), 1),
         "trajectory_class": trajectory_class(x),
         "equivalent_range_km": round(equivalent_range_m(x) / 1e3),
-        "launch_t_s": None, "launch_lat_deg": None, "launch_lon_deg": None,
+        "launch_t_s": None, "launch_t_basis": None,
+        "launch_lat_deg": None, "launch_lon_deg": None,
         "impact_lat_deg": None, "impact_lon_deg": None, "impact_t_s": None,
         "semi_major_km": None, "semi_minor_km": None, "azimuth_deg": None,
         "warnings": [dict(w) for w in warnings],
@@ -112,8 +120,13 @@ def fact_sheet(x: F, t_s: float, assessment: Assessment | None,
     launch = estimate_launch(x, t_s)
     if launch is not None:
         sheet.update(launch_t_s=round(launch.t_s, 1),
+                     launch_t_basis="ballistic back-propagation",
                      launch_lat_deg=round(math.degrees(launch.lat_rad), 3),
                      launch_lon_deg=round(math.degrees(launch.lon_rad), 3))
+    if first_seen_t_s is not None and (sheet["launch_t_s"] is None
+                                       or sheet["launch_t_s"] > first_seen_t_s):
+        sheet.update(launch_t_s=round(first_seen_t_s, 1),
+                     launch_t_basis="no later than the first track")
     if assessment is not None:
         imp = assessment.impact
         major, minor, az = imp.ellipse_95()

@@ -147,8 +147,9 @@ def consultation_summary(desks: Mapping[str, HotlineDesk], cid: str,
 
 
 def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence[str],
-                         consultation_of: Mapping[int, str]) -> list[dict[str, Any]]:
-    """Every consultation of the run for ``record.json`` (times s since the epoch)."""
+                         missiles_of: Mapping[str, Sequence[int]]) -> list[dict[str, Any]]:
+    """Every consultation of the run for ``record.json`` (times s since the epoch);
+    ``missiles_of[cid]``: the truth missiles it was raised about (evaluation only)."""
     out = []
     ids = sorted({cid for d in desks.values() for cid, c in d.consultations.items()
                   if c.opener == d.nation},
@@ -190,8 +191,7 @@ def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence
             "id": cid, "opener": opener, "parties": list(c.parties),
             "authority": getattr(body, "authority", ""), "topic": getattr(body, "topic", ""),
             "trigger": getattr(body, "trigger", ""),
-            "launches": [missile_ids[k] for k, v in sorted(consultation_of.items())
-                         if v == cid],
+            "launches": [missile_ids[k] for k in sorted(missiles_of.get(cid, ()))],
             "state": str(f.state), "opened_t_s": round(c.opening.t_s, 1),
             "all_joined_t_s": _r(f.all_joined_t_s),
             "statement_released_t_s": _r(min(released) if released else None),

@@ -132,8 +132,10 @@ class Simulation:
     assessments: dict[str, list[tuple[str, Assessment, int | None]]]
     probe_error_m: dict[str, dict[tuple[int, float], float]]
     coverage: dict[str, dict[int, list[tuple[float, bool]]]]
-    # Truth missile index → the consultation raised about it (evaluation only).
+    # Truth missile index → the consultation raised about it (evaluation only), after
+    # merges; and each consultation → the missiles it was opened or updated about.
     consultation_of: dict[int, str]
+    consultation_missiles: dict[str, list[int]]
 
 
 def simulate(
@@ -170,6 +172,7 @@ def simulate(
     openers = {n: AutoOpener(n, nations, spec.authority, trigger_rules(spec))
                for n in nations} if spec.enabled else {}
     raised: dict[int, tuple[float, str]] = {}  # missile → (time, consultation) first raised
+    first_in_picture: dict[str, dict[str, float]] = {n: {} for n in nations}
 
     def public_warnings(nation: str) -> list[dict[str, Any]]:
         return [{"nation": nation, "t_s": round(ev.t_s, 1),
@@ -201,6 +204,7 @@ def simulate(
         for obj in node.fused():
             if now - obj.t_s > STALE_S:
                 continue
+            first_in_picture[nation].setdefault(obj.fused_id, now)
             k = _nearest_missile(truth, obj.x, obj.t_s)
             if k is not None and (k not in freshest or obj.t_s > freshest[k].t_s):
                 freshest[k] = obj
@@ -230,7 +234,8 @@ def simulate(
                         "nation": nation, "t_s": round(ev.t_s, 1),
                         "level": dict(ev.message.parameters)["trilink_level"]}))
         for obj, latest, reason, k in significant:
-            sheet = fact_sheet(obj.x, obj.t_s, latest, public_warnings(nation))
+            sheet = fact_sheet(obj.x, obj.t_s, latest, public_warnings(nation),
+                               first_in_picture[nation].get(obj.fused_id))
             raise_out.extend(openers[nation].consider(node.hotline, now, obj.fused_id, reason,
                                                       sheet, k))
             cid = openers[nation].missile_consultation.get(k) if k is not None else None
@@ -263,6 +268,10 @@ def simulate(
     for nation in nations:  # warnings still out when the sky is empty lapse in turn
         for ev in centers[nation].expire(math.inf):
             emit(nation, ev, followed[nation].get(ev.track_id))
+    about: dict[str, list[int]] = {}  # consultation → missiles it was raised about
+    for opener in openers.values():
+        for k, cid in opener.missile_consultation.items():
+            about.setdefault(cid, []).append(k)
     consultation_of = {}
     for k, (_, cid) in raised.items():
         seen = {cid}
@@ -273,7 +282,8 @@ def simulate(
             cid = onward
         consultation_of[k] = cid
     return Simulation(scenario, truth, policy, seed, nations, run, warnings, assessments,
-                      probe_error, coverage, consultation_of)
+                      probe_error, coverage, consultation_of,
+                      {cid: sorted(set(ks)) for cid, ks in about.items()})
 
 
 def _continuity(ticks: list[tuple[float, bool]], since_s: float | None) -> float | None:
@@ -395,7 +405,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     record = build_record(scenario, truth, seed, policy.name, sim.nations, sim.assessments,
                           sim.warnings, summary)
     record["consultations"] = consultation_records(
-        {n: sim.run.nodes[n].hotline for n in sim.nations}, truth.ids, sim.consultation_of)
+        {n: sim.run.nodes[n].hotline for n in sim.nations}, truth.ids,
+        sim.consultation_missiles)
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
     write_statements(sim, out_dir)
     write_report(record, out_dir)

@@ -1,0 +1,17 @@
+"""Live mode: national nodes on the wall clock over NATS, and their control API.
+
+- :mod:`trilink.live.node` — :class:`LiveNode`, the asyncio adapter around a
+  :class:`~trilink.node.NationalNode` (loop, control API, stop/start);
+- :mod:`trilink.live.control` — the control requests and the views they return;
+- :mod:`trilink.live.client` — connections and requests with one-line errors;
+- :mod:`trilink.live.keys` — key files (``trilink keys new``) and their loading.
+
+See ``docs/live.md``.
+"""
+
+from trilink.live.client import LiveError, request
+from trilink.live.keys import KeyFileError, load_keys_dir, write_keys
+from trilink.live.node import UNIX_EPOCH, LiveNode, LivePolicy, live_national_node
+
+__all__ = ["UNIX_EPOCH", "KeyFileError", "LiveError", "LiveNode", "LivePolicy",
+           "live_national_node", "load_keys_dir", "request", "write_keys"]

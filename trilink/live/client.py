@@ -1,0 +1,92 @@
+"""NATS connections of live nodes and of the command line, with one-line errors.
+
+:func:`connect` checks the URL and turns every way a connection can fail into a
+:class:`LiveError`; :func:`request` asks a node's control API (``trilink.ctl.<NATION>``)
+and returns its JSON reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import nats
+from nats.errors import Error as NatsError
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeoutError
+
+CONTROL_PREFIX: Final = "trilink.ctl"
+SCHEMES: Final = ("nats", "tls", "ws", "wss")
+
+
+class LiveError(RuntimeError):
+    """Live mode could not do what was asked (one line: the flag or file and why)."""
+
+
+def control_subject(nation: str) -> str:
+    return f"{CONTROL_PREFIX}.{nation}"
+
+
+def check_url(url: str) -> str:
+    """``url`` if it looks like a NATS server URL, else :class:`LiveError`."""
+    expected = f"--nats: expected a URL like nats://127.0.0.1:4222, got {url!r}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise LiveError(expected) from None
+    if parts.scheme not in SCHEMES or not parts.hostname or (port is not None and port <= 0):
+        raise LiveError(expected)
+    return url
+
+
+async def _quiet(exc: Exception) -> None:
+    """nats-py prints every connection error with a traceback by default; we report them
+    ourselves, once, as one line."""
+
+
+async def connect(url: str, *, name: str, timeout_s: float = 5.0,
+                  reconnect_forever: bool = False, **callbacks: Any) -> Any:
+    """A connection to the NATS server at ``url`` (``LiveError`` if unreachable).
+
+    ``reconnect_forever`` (live nodes): once connected, ride out server restarts.
+    """
+    check_url(url)
+    try:
+        return await asyncio.wait_for(nats.connect(
+            url, name=name, connect_timeout=min(timeout_s, 2.0),
+            max_reconnect_attempts=-1 if reconnect_forever else 2,
+            reconnect_time_wait=1.0 if reconnect_forever else 0.25,
+            error_cb=callbacks.pop("error_cb", _quiet), **callbacks), timeout_s)
+    except (TimeoutError, NatsError, OSError) as exc:
+        why = type(exc).__name__ if isinstance(exc, TimeoutError) else (str(exc) or
+                                                                      type(exc).__name__)
+        raise LiveError(f"--nats: cannot reach a NATS server at {url} "
+                        f"({why.removeprefix('nats: ')})") from None
+
+
+async def request(url: str, nation: str, req: dict[str, Any],
+                  timeout_s: float = 5.0) -> dict[str, Any]:
+    """Send one control request to ``nation``'s node; its JSON reply."""
+    nc = await connect(url, name="trilink-cli", timeout_s=timeout_s)
+    try:
+        msg = await nc.request(control_subject(nation), json.dumps(req).encode("utf-8"),
+                               timeout=timeout_s)
+    except NoRespondersError:
+        raise LiveError(f"--node: no node {nation} answers at {url} (is `trilink node "
+                        f"--nation {nation}` running there?)") from None
+    except (TimeoutError, NatsTimeoutError):
+        raise LiveError(f"--node: node {nation} did not answer within {timeout_s:g} s") from None
+    except NatsError as exc:
+        raise LiveError(f"--nats: {url}: {exc}") from None
+    finally:
+        await nc.close()
+    try:
+        reply = json.loads(msg.data)
+    except ValueError:
+        reply = None
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        raise LiveError(f"--node: node {nation} sent a reply that is not a control reply")
+    return reply
