@@ -200,6 +200,7 @@ def test_replayed_and_tampered_hotline_envelopes_are_rejected_by_the_node():
     cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
     emitted = net.nodes["JPN"].emit(out, 0.0)
     to_kor = next(o for o in emitted.outgoing if o.next_hop == "KOR")
+    assert all(o.priority == 1 for o in emitted.outgoing)  # ahead of routine tracks
     first = net.nodes["KOR"].on_message(to_kor.data, 1.0)
     assert first.rejected == [] and cid in net.desk("KOR").consultations
     again = net.nodes["KOR"].on_message(to_kor.data, 2.0)
