@@ -1038,6 +1038,8 @@ def hotline_read(node: NodeOpt,
 def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, timeout_s: TimeoutOpt = 5.0,
                  as_json: JsonOpt = False) -> None:
     """The node's consultations: state, posts, unread."""
+    from rich.markup import escape
+
     r = _ask(node, nats, timeout_s, {"op": "list"})
     if as_json:
         _emit_json(r["consultations"])
@@ -1047,7 +1049,7 @@ def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, timeout_s: Timeout
         table.add_column(col)
     for c in r["consultations"]:
         table.add_row(c["consultation"], c["state"], ",".join(c["parties"]), str(c["posts"]),
-                      str(c["unread"]), c["opened_utc"] or "", c["topic"])
+                      str(c["unread"]), c["opened_utc"] or "", escape(c["topic"]))
     out.print(table)
 
 
@@ -1055,6 +1057,8 @@ def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, timeout_s: Timeout
 def hotline_show(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = NATS_DEFAULT,
                  timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """A consultation's transcript in the agreed order, its statements and escalations."""
+    from rich.markup import escape
+
     r = _ask(node, nats, timeout_s, {"op": "show", "consultation": consultation})
     if as_json:
         _emit_json({k: v for k, v in r.items() if k != "ok"})
@@ -1076,7 +1080,7 @@ def hotline_show(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = N
         else:
             status = ""
         table.add_row(p["msg_id"], (p["utc"] or "")[11:23], f"{p['origin']}/{p['authority']}",
-                      p["what"], p["text"], status)
+                      p["what"], escape(p["text"]), escape(status))
     out.print(table)
     for s in r["statements"]:
         out.print(f"statement {s['statement_id']} v{s['version']} ({s['status']}): {s['text']}",
@@ -1143,6 +1147,43 @@ def hotline_conclude(node: NodeOpt, consultation: ConsultationArg,
     """Conclude a consultation."""
     _posted(_ask(node, nats, timeout_s, {"op": "conclude", "consultation": consultation,
                                          "reason": reason, "authority": authority}), as_json)
+
+
+@hotline_app.command("propose")
+def hotline_propose(node: NodeOpt, consultation: ConsultationArg,
+                    action_id: Annotated[str, typer.Argument(help="an id for the action")],
+                    tag: Annotated[str, typer.Option(
+                        help="tag of the consent rules, e.g. combat-operations-from-japan")],
+                    description: Annotated[str, typer.Option(help="what the action is")],
+                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
+    """Propose an action that may need partners' prior consent."""
+    _posted(_ask(node, nats, timeout_s, {"op": "propose", "consultation": consultation,
+                                         "action_id": action_id, "tag": tag,
+                                         "description": description,
+                                         "authority": authority}), as_json)
+
+
+@hotline_app.command("consent")
+def hotline_consent(node: NodeOpt, consultation: ConsultationArg,
+                    action_id: Annotated[str, typer.Argument(help="the proposed action")],
+                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
+    """Give this nation's signed consent to a proposed action."""
+    _posted(_ask(node, nats, timeout_s, {"op": "consent", "consultation": consultation,
+                                         "action_id": action_id,
+                                         "authority": authority}), as_json)
+
+
+@hotline_app.command("authorise")
+def hotline_authorise(node: NodeOpt, consultation: ConsultationArg,
+                      action_id: Annotated[str, typer.Argument(help="the proposed action")],
+                      nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                      timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
+    """Mark one's own proposed action authorised (refused without every consent)."""
+    _posted(_ask(node, nats, timeout_s, {"op": "authorise", "consultation": consultation,
+                                         "action_id": action_id,
+                                         "authority": authority}), as_json)
 
 
 @hotline_app.command("statement")

@@ -54,6 +54,8 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0,
     ``reconnect_forever`` (live nodes): once connected, ride out server restarts.
     """
     check_url(url)
+    if reconnect_forever:  # fail fast (and say why) if there is no server to begin with
+        await (await connect(url, name=name, timeout_s=timeout_s)).close()
     try:
         return await asyncio.wait_for(nats.connect(
             url, name=name, connect_timeout=min(timeout_s, 2.0),
@@ -61,8 +63,8 @@ async def connect(url: str, *, name: str, timeout_s: float = 5.0,
             reconnect_time_wait=1.0 if reconnect_forever else 0.25,
             error_cb=callbacks.pop("error_cb", _quiet), **callbacks), timeout_s)
     except (TimeoutError, NatsError, OSError) as exc:
-        why = type(exc).__name__ if isinstance(exc, TimeoutError) else (str(exc) or
-                                                                      type(exc).__name__)
+        why = (f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError)
+               else str(exc) or type(exc).__name__)
         raise LiveError(f"--nats: cannot reach a NATS server at {url} "
                         f"({why.removeprefix('nats: ')})") from None
 

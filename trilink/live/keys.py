@@ -129,6 +129,6 @@ def load_keys_dir(keys_dir: Path, nation: str) -> tuple[NodeKey, KeyRegistry]:
                            "written by `trilink keys new`)")
     registry = load_registry(keys_dir / REGISTRY_FILE)
     if nation not in registry.nations():
-        raise KeyFileError(f"{keys_dir / REGISTRY_FILE}: no key for {nation} (nations: "
-                           f"{', '.join(registry.nations()) or 'none'})")
+        raise KeyFileError(f"--nation: {nation} has no key in {keys_dir / REGISTRY_FILE} "
+                           f"(nations: {', '.join(registry.nations()) or 'none'})")
     return load_node_key(key_path(keys_dir, nation), nation, registry), registry

@@ -38,7 +38,7 @@ from typing import Any, Final
 from trilink.bus.nats import NatsBus
 from trilink.hotline.desk import DeskConfig
 from trilink.live.client import LiveError, connect, control_subject
-from trilink.live.control import Reply, encode_reply, handle, utc
+from trilink.live.control import Reply, encode_reply, handle, post_text, utc
 from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, partners_of
 from trilink.sharing.agreements import DataKind
 from trilink.sharing.audit import AuditLog
@@ -229,8 +229,14 @@ class LiveNode:
             self._say(f"{self.nation}: rejected: {r}")
         if self._log is not None:
             for e in out.hotline.events:
-                self._say(f"{utc(self.node, e.t_s)} {e.nation}/{e.authority or '-'} "
-                          f"{e.what} {e.consultation} {e.msg_id} {e.detail}".rstrip())
+                ref = "" if not e.msg_id or e.detail.startswith(e.msg_id) else f"{e.msg_id} "
+                self._say(f"{utc(self.node, e.t_s)} {e.consultation} {e.nation}/"
+                          f"{e.authority or '-'} {e.what}: {ref}{e.detail}".rstrip(": "))
+            for post, attention in out.hotline.delivered:
+                self._say(f"{utc(self.node, self.now_s())} {post.consultation} delivered "
+                          f"{post.msg_id} ({post.what}) from {post.origin}/{post.authority} "
+                          f"for {self.nation}/{attention}: {post_text(post.body)}"
+                          .rstrip(": "))
 
     async def _flush(self) -> None:
         """Hand the queue to NATS in order; on failure keep the rest for later."""
@@ -257,7 +263,8 @@ class LiveNode:
         self.last_error = text
 
     async def _disconnected(self) -> None:
-        self._say(f"{self.nation}: disconnected from {self.url}; reconnecting")
+        if not self._stopping:
+                self._say(f"{self.nation}: disconnected from {self.url}; reconnecting")
 
     async def _reconnected(self) -> None:
         self._say(f"{self.nation}: reconnected to {self.url}")
