@@ -143,7 +143,7 @@ def test_random_partitions_and_responses_converge_and_keep_the_rules(
 
 
 consent_op = st.tuples(st.sampled_from(["consent", "consent", "consent_forged", "authorise",
-                                        "propose"]),
+                                        "authorise", "authorise_forged", "propose"]),
                        st.sampled_from((*PARTIES, "AUS")),
                        st.sampled_from(["military-action-korean-peninsula",
                                         "combat-operations-from-japan", "exercise"]))
@@ -152,20 +152,30 @@ consent_op = st.tuples(st.sampled_from(["consent", "consent", "consent_forged", 
 @settings(max_examples=300, deadline=None)
 @given(ops=st.lists(consent_op, max_size=30))
 def test_no_action_is_authorised_without_the_signed_consent_the_rules_require(ops):
-    from trilink.hotline.consent import ConsentBook, consent_bytes, shipped_rules
+    from trilink.hotline.consent import (
+        ConsentBook,
+        carried_consents,
+        consent_bytes,
+        shipped_rules,
+    )
     from trilink.hotline.wire import Authorise, Consent, Propose
 
     rules = shipped_rules()
     book = ConsentBook(CID, PARTIES, REGISTRY, rules)
     proposed = 0
+    authorised = 0
     for n, (what, who, tag) in enumerate(ops, start=1):
         if what == "propose" or not book.actions:
             proposed += 1
             body = Propose(f"A{proposed}", tag, "act")
         else:
             action = list(book.actions.values())[n % len(book.actions)]
-            if what == "authorise":
-                body = Authorise(action.action_id)
+            if what == "authorise":  # carrying the consents held so far
+                body = Authorise(action.action_id, carried_consents(action))
+            elif what == "authorise_forged":  # consents signed with the wrong key
+                fake = [Signature(n, KEYS[n].key_id, KEYS["AUS"].private_key.sign(
+                    book.consent_content(action, n))) for n in action.required]
+                body = Authorise(action.action_id, fake)
             else:
                 signer = KEYS["AUS" if what == "consent_forged" else who]
                 sig = signer.private_key.sign(consent_bytes(
@@ -187,3 +197,35 @@ def test_no_action_is_authorised_without_the_signed_consent_the_rules_require(op
                     pub.verify(c.signature, book.consent_content(a, nation))
             elif before.get(a.action_id):
                 raise AssertionError("an authorisation was undone")
+        authorised = sum(a.authorised for a in book.actions.values())
+    # Liveness: with every required consent in hand, the proposer can authorise.
+    for a in book.actions.values():
+        if a.authorised:
+            continue
+        for i, nation in enumerate(a.required):
+            sig = KEYS[nation].private_key.sign(book.consent_content(a, nation))
+            assert book.apply(_post(900 + i, nation, Consent(a.action_id, KEYS[nation].key_id,
+                                                            sig))).ok or nation in a.consents
+        assert book.apply(_post(990, a.proposer,
+                                Authorise(a.action_id, carried_consents(a)))).ok
+        authorised += 1
+    assert authorised == sum(a.authorised for a in book.actions.values())
+
+
+def test_an_authorisation_does_not_borrow_a_consent_it_did_not_carry():
+    """A consent and an authorisation made at the same time may sort either way; the
+    authorisation counts only the consents it carries."""
+    from trilink.hotline.consent import ConsentBook, shipped_rules
+    from trilink.hotline.wire import Authorise, Consent, Propose
+
+    book = ConsentBook(CID, PARTIES, REGISTRY, shipped_rules())
+    tag = "military-action-korean-peninsula"
+    assert book.apply(Post("USA-1", CID, "USA", "nsa", 2, 1.0, Propose("A1", tag, "x"))).ok
+    action = book.actions["A1"]
+    sig = KEYS["KOR"].private_key.sign(book.consent_content(action, "KOR"))
+    # Equal Lamport times: KOR's consent sorts before USA's authorisation.
+    assert book.apply(Post("KOR-1", CID, "KOR", "nsa", 3, 2.0,
+                           Consent("A1", KEYS["KOR"].key_id, sig))).ok
+    verdict = book.apply(Post("USA-2", CID, "USA", "nsa", 3, 2.0, Authorise("A1", [])))
+    assert not verdict.ok and "consent of KOR" in verdict.reason
+    assert not action.authorised

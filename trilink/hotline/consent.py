@@ -6,8 +6,9 @@ party ``Propose``s an action with a tag; the nations the rules name (other than 
 proposer) answer with a ``Consent`` signed by their key; the proposer may then post
 ``Authorise``. :class:`ConsentBook` refuses an ``Authorise`` until every required
 consent is present and verifies, and refuses consent by a nation the rules do not ask
-(consent by the wrong party) — the rules hold whatever order posts arrive in, because
-the book is fed the transcript in its agreed order.
+(consent by the wrong party). An ``Authorise`` carries the signed consents it relies
+on and is judged on those alone, so the rules hold whatever order posts arrive in and
+however concurrent posts are ordered.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import yaml
 from cryptography.exceptions import InvalidSignature
 
 from trilink.hotline.statement import Verdict
-from trilink.hotline.wire import Authorise, Consent, Post, Propose
+from trilink.hotline.wire import Authorise, Consent, Post, Propose, Signature
 from trilink.sharing.envelope import KeyRegistry
 
 CONSENT_CONTEXT: Final = b"trilink/consent/v1\x00"
@@ -90,6 +91,11 @@ class Action:
     authorised_t_s: float | None = None
 
 
+def carried_consents(action: Action) -> list[Signature]:
+    """The consents an authorisation of ``action`` carries (those held, in nation order)."""
+    return [Signature(n, c.key_id, c.signature) for n, c in sorted(action.consents.items())]
+
+
 class ConsentBook:
     """The proposed actions of one consultation and their consents (sans-I/O)."""
 
@@ -134,15 +140,30 @@ class ConsentBook:
                 return Verdict(False, f"{who}'s consent to {action.action_id} does not verify")
             action.consents[who] = body
             return Verdict(True)
-        # Authorise
+        # Authorise: judged on the consents it carries, not on what this node holds.
         if who != action.proposer:
             return Verdict(False, f"only {action.proposer}, the proposer, may authorise "
                                   f"{action.action_id}")
-        missing = [n for n in action.required if n not in action.consents]
+        if action.authorised:
+            return Verdict(False, f"{action.action_id} is already authorised")
+        carried: set[str] = set()
+        for sig in body.consents:
+            if sig.nation not in action.required:
+                return Verdict(False, f"{action.action_id}: {sig.nation}'s consent does not "
+                                      "count; the rules ask "
+                                      + (", ".join(action.required) or "nobody"))
+            pub = self.registry.get(sig.nation, sig.key_id)
+            try:
+                if pub is None:
+                    raise InvalidSignature
+                pub.verify(sig.signature, self.consent_content(action, sig.nation))
+            except InvalidSignature:
+                return Verdict(False, f"{action.action_id}: {sig.nation}'s consent carried by "
+                                      "the authorisation does not verify")
+            carried.add(sig.nation)
+        missing = [n for n in action.required if n not in carried]
         if missing:
             return Verdict(False, f"{action.action_id} ({action.tag}) cannot be authorised "
                                   f"without the signed consent of {', '.join(missing)}")
-        if action.authorised:
-            return Verdict(False, f"{action.action_id} is already authorised")
         action.authorised, action.authorised_t_s = True, post.t_s
         return Verdict(True)

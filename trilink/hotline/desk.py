@@ -35,7 +35,12 @@ from typing import Any, Final
 
 import msgspec
 
-from trilink.hotline.consent import ConsentRule, consent_bytes, shipped_rules
+from trilink.hotline.consent import (
+    ConsentRule,
+    carried_consents,
+    consent_bytes,
+    shipped_rules,
+)
 from trilink.hotline.consultation import Consultation, State
 from trilink.hotline.statement import content_bytes, decline_bytes
 from trilink.hotline.wire import (
@@ -390,7 +395,10 @@ class HotlineDesk:
 
     def authorise(self, t_s: float, consultation: str, action_id: str,
                   authority: str | None = None) -> DeskOutput:
-        return self.post(t_s, consultation, Authorise(action_id), authority)[1]
+        """Mark our action authorised, carrying every consent we hold for it."""
+        action = self._get(consultation).folded.consents.actions.get(action_id)
+        carried = carried_consents(action) if action is not None else []
+        return self.post(t_s, consultation, Authorise(action_id, carried), authority)[1]
 
     def _get(self, consultation: str) -> Consultation:
         c = self.consultations.get(consultation)

@@ -9,10 +9,12 @@ the same transcript reaches the same verdicts):
   has not declined, with a valid Ed25519 signature over that version's content;
   an approval of an older version is rejected as *stale*;
 - ``Decline`` (signed) takes a party out of this statement for good;
-- ``Release`` is valid only when it carries a valid signature over the current version
+- ``Release`` is valid only for the current version, carrying a valid signature over it
   from **every** party that has not declined, at least two of them, and the signed
   declines of the others. A decline therefore leaves a bilateral statement possible.
-  Nothing after a release changes it.
+  The signatures travel in the release, so its validity never depends on which
+  approvals a node happened to hold; an amendment or a decline ordered before it (they
+  may cross in flight) voids it everywhere alike. Nothing after a release changes it.
 
 A released statement is self-contained: :func:`verify_release` checks it with nothing
 but the key registry (``trilink hotline verify``).
@@ -161,19 +163,17 @@ class StatementBoard:
             st.declines[who] = Signature(who, body.key_id, body.signature)
             st.approvals.pop(who, None)
             return Verdict(True)
-        # Release
+        # Release: of the current version, judged on the signatures it carries.
         if body.version != st.version or body.text != st.text:
             return Verdict(False, f"release of version {body.version} of {st.statement_id}; "
                                   f"current version is {st.version}")
         problem = check_release(self.consultation, self.parties, body, self.registry)
         if problem:
             return Verdict(False, problem)
-        needed = set(self.parties) - set(st.declines)
-        signed = {s.nation for s in body.approvals}
-        if signed != needed or {s.nation for s in body.declines} != set(st.declines):
-            return Verdict(False, f"release of {st.statement_id} is signed by "
-                                  f"{sorted(signed)}; every party that has not declined "
-                                  f"must sign: {sorted(needed)}")
+        withdrawn = sorted({s.nation for s in body.approvals} & set(st.declines))
+        if withdrawn:
+            return Verdict(False, f"release of {st.statement_id} carries the approval of "
+                                  f"{', '.join(withdrawn)}, which declined it")
         st.released, st.released_t_s = body, post.t_s
         return Verdict(True)
 

@@ -158,9 +158,12 @@ class Consent(msgspec.Struct, frozen=True, tag="consent"):
 
 
 class Authorise(msgspec.Struct, frozen=True, tag="authorise"):
-    """The proposer marks its action authorised; valid only with every required consent."""
+    """The proposer marks its action authorised, carrying the signed consents it relies
+    on: valid only if they include every required one (so it never depends on which
+    consents a node happened to hold, or on the order of concurrent posts)."""
 
     action_id: str
+    consents: list[Signature] = msgspec.field(default_factory=list)
 
 
 Body = (Open | Join | Say | Conclude | Lapse | Draft | Amend | Approve | Decline | Release
