@@ -215,6 +215,7 @@ def _start_node(nation: str, url: str, keys: Path, folder: Path
         proc = subprocess.Popen(
             [sys.executable, "-m", "trilink.cli", "node", "--nation", nation, "--nats", url,
              "--keys", str(keys), "--audit", str(folder / f"{nation}.sqlite"),
+             "--state", str(folder / f"{nation}.journal"),
              "--ack-deadline-s", "30"], stdout=f, stderr=subprocess.STDOUT)
     return proc, log
 
@@ -249,6 +250,40 @@ def cluster(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Clus
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+
+
+def test_a_restarted_node_resumes_its_consultations_from_its_journal(
+        cluster: Cluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = cluster.url
+
+    def ok(*args: str) -> str:
+        r = cli(capsys, "hotline", *args)
+        assert r.code == 0, r.err
+        return r.out
+
+    cid = ok("open", "--node", "JPN", "--nats", url, "--parties", "USA,KOR",
+             "--topic", "launch").strip()
+    poll(lambda: cid in ok("list", "--node", "KOR", "--nats", url), f"{cid} at KOR")
+    joined = ok("join", "--node", "KOR", "--nats", url, cid).strip()
+    poll(lambda: joined in ok("show", "--node", "JPN", "--nats", url, cid), "KOR's join")
+    # JPN's process stops and starts again, on the same journal.
+    proc = cluster.procs["JPN"]
+    proc.terminate()
+    assert proc.wait(timeout=20) == 0
+    cluster.procs["JPN"], cluster.logs["JPN"] = _start_node("JPN", url, cluster.keys,
+                                                             tmp_path)
+
+    def up() -> bool:
+        assert cluster.procs["JPN"].poll() is None, cluster.log("JPN")
+        return cli(capsys, "hotline", "status", "--node", "JPN", "--nats", url).code == 0
+
+    poll(up, "JPN to answer again")
+    assert "resumed from" in cluster.log("JPN")
+    view = ok("show", "--node", "JPN", "--nats", url, cid)
+    assert joined in view  # the transcript survived the restart
+    # Its counters did too: the next consultation is a new id, not JPN-1 again.
+    assert ok("open", "--node", "JPN", "--nats", url, "--parties", "USA",
+              "--topic", "another").strip() == "JPN-2"
 
 
 def test_a_consultation_through_three_running_nodes(cluster: Cluster, tmp_path: Path,

@@ -293,3 +293,32 @@ def test_identical_runs_give_identical_transcripts(tmp_path: Path):
         net.run()
         return transcripts(net, cid), [e for e in net.desk("KOR").events]
     assert once() == once()
+
+
+def test_a_desk_restored_from_its_journal_resumes_where_it_stopped(tmp_path):
+    from trilink.hotline.journal import FileJournal, restore
+
+    net = make_net(models={n: FAST for n in NATIONS})
+    journal = FileJournal(tmp_path / "JPN.journal")
+    net.desk("JPN").journal = journal.append
+    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
+    net.do("JPN", out)
+    net.run(until_s=2500.0)  # joined, drafted, part-way through approvals
+    journal.close()
+    before = net.desk("JPN")
+    before.journal = None
+    # The node process restarts: a fresh desk, same key and settings, fed the journal.
+    again = make_net(models={n: FAST for n in NATIONS}).desk("JPN")
+    assert restore(again, tmp_path / "JPN.journal") > 3
+    assert [p.msg_id for p in again.consultations[cid].transcript()] == [
+        p.msg_id for p in before.consultations[cid].transcript()]
+    assert again.consultations[cid].state == before.consultations[cid].state
+    assert again.pending() == before.pending() and again.unread.keys() == before.unread.keys()
+    # Counters resume: the next consultation and post ids are new ones.
+    assert again.open(2600.0, ["USA"], "next")[0] == before.open(2600.0, ["USA"], "next")[0]
+    assert again._msg_counter == before._msg_counter
+    # A torn last record (a crash mid-write) is ignored.
+    data = (tmp_path / "JPN.journal").read_bytes()
+    (tmp_path / "torn.journal").write_bytes(data + data[:7])
+    assert restore(make_net().desk("JPN"), tmp_path / "torn.journal") == restore(
+        make_net().desk("JPN"), tmp_path / "JPN.journal")

@@ -842,6 +842,9 @@ def node(
     audit: Annotated[Path | None, typer.Option(help="audit log (SQLite) to append to")] = None,
     ack_deadline_s: Annotated[float, typer.Option(
         "--ack-deadline-s", help="seconds to wait for a read acknowledgement per step")] = 120.0,
+    state: Annotated[Path | None, typer.Option(
+        help="hotline journal: replayed at start, appended to while running, so a "
+             "restarted node resumes its consultations")] = None,
 ) -> None:
     """Run a national node live over NATS until Ctrl-C or SIGTERM: partners' envelopes in,
     hotline escalations on the wall clock, control API on trilink.ctl.<NATION>."""
@@ -885,6 +888,17 @@ def node(
             _fail(f"--audit: cannot open {audit}: {exc}")
     national = live_national_node(me, key, registry, policy, audit=log,
                                   desk_config=DeskConfig(ack_deadline_s=ack_deadline_s))
+    if state is not None:
+        from trilink.hotline.journal import FileJournal, JournalError, restore
+
+        try:
+            replayed = restore(national.hotline, state) if state.exists() else 0
+            national.hotline.journal = FileJournal(state).append
+        except (JournalError, OSError) as exc:
+            _fail(f"--state: {exc}")
+        if replayed:
+            sys.stdout.write(f"{me}: resumed from {state} ({replayed} input(s) replayed, "
+                             f"{len(national.hotline.consultations)} consultation(s))\n")
 
     def show(line: str) -> None:
         sys.stdout.write(line + "\n")

@@ -28,10 +28,11 @@ which the originator released the post and which may exchange it directly with b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar
 
 import msgspec
 
@@ -42,6 +43,7 @@ from trilink.hotline.consent import (
     shipped_rules,
 )
 from trilink.hotline.consultation import Consultation, State
+from trilink.hotline.journal import encode_entry
 from trilink.hotline.statement import content_bytes, decline_bytes
 from trilink.hotline.wire import (
     Amend,
@@ -160,6 +162,28 @@ class DeskError(ValueError):
     """An authority asked for something the desk cannot do (one line: why)."""
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _journaled(fn: Callable[Concatenate[Any, _P], _R]) -> Callable[Concatenate[Any, _P], _R]:
+    """Record a successful top-level call in the desk's journal (if one is attached);
+    calls made from inside another journaled call are the replay's to repeat."""
+
+    def wrapper(self: Any, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        self._depth += 1
+        try:
+            result = fn(self, *args, **kwargs)
+        finally:
+            self._depth -= 1
+        if self.journal is not None and self._depth == 0:
+            self.journal(encode_entry(fn.__name__, args, kwargs))
+        return result
+
+    functools.update_wrapper(wrapper, fn)
+    return wrapper
+
+
 class HotlineDesk:
     """See the module docstring."""
 
@@ -191,6 +215,9 @@ class HotlineDesk:
         self._attention: dict[tuple[str, str], str] = {}  # (consultation, party) → level
         self._orphans: dict[str, list[tuple[Post, str]]] = {}
         self._reported_refusals: set[str] = set()
+        # Where each successful input is recorded (trilink.hotline.journal), if anywhere.
+        self.journal: Callable[[bytes], None] | None = None
+        self._depth = 0
 
     # ------------------------------------------------------------------ routes
     def _when(self, t_s: float) -> dt.datetime:
@@ -244,6 +271,7 @@ class HotlineDesk:
         self.events.append(ev)
         return ev
 
+    @_journaled
     def open(self, t_s: float, parties: Sequence[str], topic: str,
              authority: Authority | str = Authority.DEFENCE_MINISTRY, trigger: str = "",
              fact_sheet: str = "") -> tuple[str, DeskOutput]:
@@ -268,6 +296,7 @@ class HotlineDesk:
         out.extend(self._distribute(post, t_s))
         return cid, out
 
+    @_journaled
     def post(self, t_s: float, consultation: str, body: Body,
              authority: Authority | str | None = None) -> tuple[str, DeskOutput]:
         """Add a post of this nation to a consultation and deliver it to the others."""
@@ -310,20 +339,24 @@ class HotlineDesk:
         return out
 
     # Convenience wrappers: what authorities do --------------------------------------
+    @_journaled
     def join(self, t_s: float, consultation: str, fact: dict[str, Any] | None = None,
              authority: str | None = None) -> DeskOutput:
         text = "" if fact is None else json.dumps(fact, sort_keys=True)
         return self.post(t_s, consultation, Join(text), authority)[1]
 
+    @_journaled
     def say(self, t_s: float, consultation: str, text: str,
             authority: str | None = None, fact: dict[str, Any] | None = None) -> DeskOutput:
         fact_text = "" if fact is None else json.dumps(fact, sort_keys=True)
         return self.post(t_s, consultation, Say(text, fact_text), authority)[1]
 
+    @_journaled
     def conclude(self, t_s: float, consultation: str, reason: str = "",
                  authority: str | None = None) -> DeskOutput:
         return self.post(t_s, consultation, Conclude(reason), authority)[1]
 
+    @_journaled
     def draft(self, t_s: float, consultation: str, text: str,
               authority: str | None = None) -> tuple[str, DeskOutput]:
         """Draft a statement (and approve it); returns the statement id."""
@@ -332,6 +365,7 @@ class HotlineDesk:
         out = self.post(t_s, consultation, Draft(sid, text), authority)[1]
         return sid, out.extend(self.approve(t_s, consultation, sid, authority))
 
+    @_journaled
     def amend(self, t_s: float, consultation: str, statement_id: str, text: str,
               authority: str | None = None) -> DeskOutput:
         """Amend to a new version (and approve it)."""
@@ -340,6 +374,7 @@ class HotlineDesk:
                         authority)[1]
         return out.extend(self.approve(t_s, consultation, statement_id, authority))
 
+    @_journaled
     def approve(self, t_s: float, consultation: str, statement_id: str,
                 authority: str | None = None, version: int | None = None) -> DeskOutput:
         """Sign the current version (or ``version``, e.g. a stale one in tests)."""
@@ -352,6 +387,7 @@ class HotlineDesk:
         out = self.post(t_s, consultation, body, authority)[1]
         return out.extend(self._release_if_ready(t_s, consultation, statement_id, authority))
 
+    @_journaled
     def decline(self, t_s: float, consultation: str, statement_id: str, reason: str = "",
                 authority: str | None = None) -> DeskOutput:
         c = self._get(consultation)
@@ -376,11 +412,13 @@ class HotlineDesk:
             return DeskOutput()
         return self.post(t_s, consultation, release, authority)[1]
 
+    @_journaled
     def propose(self, t_s: float, consultation: str, action_id: str, tag: str,
                 description: str, authority: str | None = None) -> DeskOutput:
         return self.post(t_s, consultation, Propose(action_id, tag, description),
                          authority)[1]
 
+    @_journaled
     def consent(self, t_s: float, consultation: str, action_id: str,
                 authority: str | None = None) -> DeskOutput:
         c = self._get(consultation)
@@ -393,6 +431,7 @@ class HotlineDesk:
         return self.post(t_s, consultation, Consent(action_id, self.key.key_id, sig),
                          authority)[1]
 
+    @_journaled
     def authorise(self, t_s: float, consultation: str, action_id: str,
                   authority: str | None = None) -> DeskOutput:
         """Mark our action authorised, carrying every consent we hold for it."""
@@ -413,6 +452,7 @@ class HotlineDesk:
         return st
 
     # ------------------------------------------------------------------ reading
+    @_journaled
     def read(self, t_s: float, msg_id: str, authority: str | None = None) -> DeskOutput:
         """An authority of this nation reads a delivered post: acknowledge it."""
         out = DeskOutput()
@@ -434,6 +474,7 @@ class HotlineDesk:
         return out
 
     # ------------------------------------------------------------------ receiving
+    @_journaled
     def on_item(self, originator: str, payload: bytes, t_s: float) -> DeskOutput:
         """A hotline item from ``originator`` (the signer of the envelope that carried it,
         already verified and allowed by policy)."""
@@ -553,6 +594,7 @@ class HotlineDesk:
                 times.append(c.opening.t_s + self.config.lapse_after_s)
         return min(times) if times else None
 
+    @_journaled
     def tick(self, t_s: float) -> DeskOutput:
         """Take every escalation step and lapse that is due at ``t_s``."""
         out = DeskOutput()
