@@ -200,6 +200,15 @@ def test_run_summary_line_counts_what_happened(tmp_path: Path) -> None:
     line = run_summary_line(summary, tmp_path, wall_s=2.0, simulated_s=1000.0)
     assert "2 launch(es)" in line and "JPN at T+60 s, KOR at T+30 s" in line
     assert "3 false alarm(s)" in line and "(500x real time)" in line
+    assert "no consultation" in line
+    summary["launches"][0]["consultation"] = {"id": "KOR-1", "opened_s": 40.0,
+                                              "all_joined_s": 600.0,
+                                              "statement_released_s": 5400.0}
+    summary["launches"][1]["consultation"] = {"id": "KOR-1", "opened_s": -20.0,
+                                              "all_joined_s": 540.0,
+                                              "statement_released_s": 5340.0}
+    line = run_summary_line(summary, tmp_path, wall_s=2.0, simulated_s=1000.0)
+    assert "1 consultation(s), first opened at T+40 s, statement at T+90 min" in line
 
 
 def test_scenarios_json_lists_the_library(capsys: pytest.CaptureFixture[str]) -> None:

@@ -385,10 +385,22 @@ def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
     who = ", ".join(f"{n} at T+{t:.0f} s" for n, t in sorted(warned.items())) or "nobody"
     alerts = len(list((out_dir / "alerts").glob("*.xml")))
     factor = simulated_s / wall_s if wall_s > 0 else float("inf")
+    consults: dict[str, dict[str, Any]] = {}
+    for launch in launches:
+        c = launch.get("consultation") or {}
+        if c.get("id") is not None:
+            consults.setdefault(c["id"], c)
+    talk = "no consultation"
+    if consults:
+        first = min(consults.values(), key=lambda c: c["opened_s"])
+        released = first["statement_released_s"]
+        talk = (f"{len(consults)} consultation(s), first opened at T+{first['opened_s']:.0f} s"
+                + (f", statement at T+{released / 60:.0f} min" if released is not None
+                   else ", no statement"))
     return (f"{summary['scenario']}: {len(launches)} launch(es), regime {summary['regime']}; "
             f"first warnings: {who}; {alerts} CAP message(s), {false_alarms} false alarm(s); "
-            f"{simulated_s:,.0f} s simulated in {wall_s:.1f} s ({factor:,.0f}x real time) "
-            f"-> {out_dir}")
+            f"{talk}; {simulated_s:,.0f} s simulated in {wall_s:.1f} s "
+            f"({factor:,.0f}x real time) -> {out_dir}")
 
 
 @app.command()
