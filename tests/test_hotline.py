@@ -322,3 +322,36 @@ def test_a_desk_restored_from_its_journal_resumes_where_it_stopped(tmp_path):
     (tmp_path / "torn.journal").write_bytes(data + data[:7])
     assert restore(make_net().desk("JPN"), tmp_path / "torn.journal") == restore(
         make_net().desk("JPN"), tmp_path / "JPN.journal")
+
+
+def test_a_party_sending_two_different_posts_under_one_id_is_caught():
+    net = make_net()
+    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
+    net.do("JPN", out)
+    net.run(until_s=300.0)
+    first = Post("KOR-50", cid, "KOR", "nsa", 50, 10.0, Say("version A"))
+    other = Post("KOR-50", cid, "KOR", "nsa", 50, 10.0, Say("version B"))
+    assert not any("conflicts" in r for r in _inject(net, "KOR", "JPN", first))
+    refused = _inject(net, "KOR", "JPN", other)
+    assert any("conflicts with the post already held" in r for r in refused)
+    held = net.desk("JPN").consultations[cid].posts["KOR-50"]
+    assert held.body == Say("version A")
+
+
+def test_a_carrier_refuses_to_carry_anything_but_hotline_traffic():
+    from trilink.hotline.wire import Forward
+    from trilink.sharing.envelope import encode
+
+    policy = policy_for(None, __import__("datetime").date(2022, 10, 3))
+    net = make_net(policy=policy)
+    jpn = net.nodes["JPN"]
+    # A track envelope for KOR, wrapped as hotline traffic to the US (the carrier).
+    inner = jpn.signer.seal(kind=DataKind.MISSILE_TRACK, originator="JPN",
+                            rel_to=NATIONS, recipient="KOR", payload=b"x",
+                            created_ns=jpn._ns(0.0))
+    outer = jpn.signer.seal(kind=DataKind.HOTLINE, originator="JPN", rel_to=NATIONS,
+                            recipient="USA", created_ns=jpn._ns(0.0),
+                            payload=encode_item(Forward("KOR", encode(inner))))
+    out = net.nodes["USA"].on_message(encode(outer), 0.0)
+    assert out.outgoing == []
+    assert any("forward" in r for r in out.rejected)

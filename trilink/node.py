@@ -356,9 +356,11 @@ class NationalNode:
         route = self.policy.route(self.nation, item.to, inner.kind, self._when(now_s),
                                   inner.rel_to, inner.originator)
         if (inner.recipient != item.to or inner.sender != env.sender
+                or inner.kind not in (Kind.HOTLINE, Kind.STATEMENT)
                 or not isinstance(route, Direct)):
             why = (route.reason if not isinstance(route, Direct)
-                   else "inner envelope is not the sender's, for that recipient")
+                   else "inner envelope is not the sender's hotline or statement envelope "
+                        "for that recipient")
             self._audit_reject(now_ns, env, f"forward to {item.to} refused: {why}")
             out.rejected.append(f"forward: {why}")
             return

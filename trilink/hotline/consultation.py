@@ -88,6 +88,10 @@ class Consultation:
         if post.consultation != self.id:
             return f"post of {post.consultation} offered to {self.id}"
         if post.msg_id in self.posts:
+            if self.posts[post.msg_id] != post:
+                # The origin sent different posts under one id (equivocation): keep the
+                # first, refuse this one, and say so — transcripts cannot agree on it.
+                return f"{post.msg_id} conflicts with the post already held under that id"
             return "duplicate"
         if post.origin not in self.parties:
             return (f"{post.origin} is not a party to {self.id} "
