@@ -281,6 +281,9 @@ def test_a_restarted_node_resumes_its_consultations_from_its_journal(
     assert "resumed from" in cluster.log("JPN")
     view = ok("show", "--node", "JPN", "--nats", url, cid)
     assert joined in view  # the transcript survived the restart
+    sent = ok("send", "--node", "JPN", "--nats", url, cid, "back online").strip()
+    assert sent.startswith("JPN-") and sent not in view  # a new id, never reused
+    poll(lambda: sent in ok("show", "--node", "KOR", "--nats", url, cid), "the post at KOR")
     # Its counters did too: the next consultation is a new id, not JPN-1 again.
     assert ok("open", "--node", "JPN", "--nats", url, "--parties", "USA",
               "--topic", "another").strip() == "JPN-2"

@@ -1034,12 +1034,13 @@ def hotline_join(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = N
                                          "authority": authority}), as_json)
 
 
+@hotline_app.command("send")
 @hotline_app.command("say")
 def hotline_say(node: NodeOpt, consultation: ConsultationArg,
                 text: Annotated[str, typer.Argument(help="what to say")],
                 nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
                 timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
-    """Post a message to a consultation; prints its id."""
+    """Post a message to a consultation (``send`` is the same command); prints its id."""
     _posted(_ask(node, nats, timeout_s, {"op": "say", "consultation": consultation,
                                          "text": text, "authority": authority}), as_json)
 
