@@ -221,6 +221,14 @@ class NationalNode:
             out.rejected.append(f"{result.reason}: {result.detail}")
             return out
         env = result.envelope
+        if env.originator != env.sender:
+            # Nodes sign only what they originate; relays forward the originator's signed
+            # bytes unchanged. Anything else would let one partner speak for another.
+            detail = (f"originator {env.originator} is not the signer {env.sender}: a node "
+                      "may only sign what it originates")
+            self._audit_reject(now_ns, env, detail, reason="policy")
+            out.rejected.append(f"policy: {detail}")
+            return out
         when = self._when(now_s)
         final = env.recipient
         verdict = self.policy.may_receive(
@@ -251,7 +259,13 @@ class NationalNode:
                                          now_s + route.relay_delay_s + hop))
             return out
         if env.kind in (Kind.HOTLINE, Kind.STATEMENT):
-            self._on_hotline(env, now_s, out)
+            try:
+                self._on_hotline(env, now_s, out)
+            except (ValueError, OverflowError, KeyError) as exc:
+                # A signed item that slips past decoding's checks is still only refused.
+                detail = f"hotline item refused: {type(exc).__name__}: {exc}"
+                self._audit_reject(now_ns, env, detail)
+                out.rejected.append(f"hotline: {detail}")
             return out
         if env.kind == Kind.MISSILE_TRACK:
             try:
@@ -314,8 +328,7 @@ class NationalNode:
             self._audit_reject(now_ns, env, f"malformed hotline item: {exc}")
             return
         if not isinstance(item, Forward):
-            emitted = self.emit(self.hotline.on_item(env.originator, env.payload, now_s),
-                                now_s)
+            emitted = self.emit(self.hotline.on_item(env.sender, env.payload, now_s), now_s)
             out.hotline.extend(emitted.hotline)
             out.outgoing += emitted.outgoing
             return
@@ -340,7 +353,12 @@ class NationalNode:
             out.rejected.append(f"policy: {detail}")
             return
         self._log_check(result, inner_data, now_ns)
-        desk = self.hotline.on_item(inner.originator, inner.payload, now_s)
+        if inner.originator != inner.sender:
+            detail = f"{inner.sender}'s forwarded envelope names originator {inner.originator}"
+            self._audit_reject(now_ns, inner, detail, reason="policy")
+            out.rejected.append(f"policy: {detail}")
+            return
+        desk = self.hotline.on_item(inner.sender, inner.payload, now_s)
         emitted = self.emit(desk, now_s)
         out.hotline.extend(emitted.hotline)
         out.outgoing += emitted.outgoing
@@ -374,10 +392,11 @@ class NationalNode:
         out.outgoing.append(Outgoing(item.to, f"{self.nation}:{outer.seq}", wire, 1,
                                      now_s + route.latency_s))
 
-    def _audit_reject(self, t_ns: int, env: Envelope, detail: str) -> None:
+    def _audit_reject(self, t_ns: int, env: Envelope, detail: str,
+                      reason: str = "hotline") -> None:
         if self.audit is not None:
             self.audit.append(t_ns, Direction.REJECTED, peer=env.sender, kind=env.kind,
-                              seq=env.seq, reason="hotline", detail=detail)
+                              seq=env.seq, reason=reason, detail=detail)
 
     def _log_check(self, result: Accepted | Rejection, data: bytes, t_ns: int) -> None:
         if self.audit is not None:

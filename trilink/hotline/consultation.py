@@ -2,7 +2,8 @@
 
 The transcript is the set of posts a node holds, read in the agreed order
 (:attr:`Post.order_key`: Lamport time, origin, counter). Everything else — the state
-(opened → all joined → concluded / lapsed), the statements, the consents, and which
+(opened → all joined → concluded / lapsed; before all have joined only the opener may
+conclude, e.g. when it merges a consultation into another), the statements, the consents, and which
 posts were refused and why — is a pure function of that ordered set. So two nodes that
 hold the same posts agree on all of it, whatever order the posts reached them in; after
 a partition heals and the missing posts are delivered, the transcripts converge.
@@ -28,6 +29,7 @@ from trilink.hotline.wire import (
     Open,
     Post,
     Propose,
+    counter_of,
 )
 from trilink.sharing.envelope import KeyRegistry
 
@@ -77,6 +79,8 @@ class Consultation:
             return "not an Open post"
         if not post.consultation.startswith(f"{post.origin}-"):
             return f"consultation id {post.consultation!r} is not {post.origin}'s"
+        if not post.msg_id.startswith(f"{post.origin}-"):
+            return f"message id {post.msg_id!r} is not {post.origin}'s"
         parties = set(body.parties)
         if post.origin not in parties or len(parties) < 2:
             return "a consultation needs its opener and at least one other party"
@@ -102,6 +106,18 @@ class Consultation:
             return f"{self.id} is already open"
         if post.lamport <= self.opening.lamport:
             return f"{post.msg_id} claims to precede the opening of {self.id}"
+        # One origin's posts keep its own order: a later post (higher counter) may not
+        # claim an earlier Lamport time than one it sent before (no backdating behind
+        # its own approvals, say), nor share one.
+        n = counter_of(post.msg_id)
+        for other in self.posts.values():
+            if other.origin != post.origin:
+                continue
+            m = counter_of(other.msg_id)
+            if (m < n and other.lamport >= post.lamport) or (
+                    m > n and other.lamport <= post.lamport):
+                return (f"{post.msg_id} (Lamport {post.lamport}) is out of order with "
+                        f"{other.msg_id} (Lamport {other.lamport}) of the same origin")
         self.posts[post.msg_id] = post
         self._folded = None
         return ""
@@ -151,6 +167,9 @@ class Consultation:
         if post.origin not in f.joined:
             return f"{post.origin} has not joined {self.id}"
         if isinstance(body, Conclude):
+            if f.state == State.OPENED and post.origin != self.opener:
+                return (f"only the opener, {self.opener}, may conclude {self.id} before "
+                        "every party has joined")
             f.state, f.concluded_t_s = State.CONCLUDED, post.t_s
             return ""
         if isinstance(body, Lapse):

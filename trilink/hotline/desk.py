@@ -259,10 +259,17 @@ class HotlineDesk:
 
     # ------------------------------------------------------------------ posting
     def _new_post(self, t_s: float, consultation: str, authority: str, body: Body) -> Post:
+        """Number and stamp a post of ours; refuses (DeskError) one a receiver would call
+        malformed (an unknown authority, an over-long text …), before any state changes."""
+        post = Post(f"{self.nation}-{self._msg_counter + 1}", consultation, self.nation,
+                    str(authority), self.lamport + 1, float(t_s), body)
+        try:
+            decode_item(encode_item(Deliver(post, post.authority)))
+        except (msgspec.ValidationError, msgspec.DecodeError, OverflowError) as exc:
+            raise DeskError(f"cannot post: {exc}") from None
         self._msg_counter += 1
         self.lamport += 1
-        return Post(f"{self.nation}-{self._msg_counter}", consultation, self.nation,
-                    str(authority), self.lamport, float(t_s), body)
+        return post
 
     def _event(self, t_s: float, consultation: str, authority: str, what: str, detail: str,
                msg_id: str = "") -> HotlineEvent:
@@ -283,11 +290,15 @@ class HotlineDesk:
         if unknown:
             raise DeskError(f"parties: {', '.join(unknown)} not known to this desk "
                             f"(known: {', '.join(self.nations)})")
-        level = str(Authority(authority))
-        self._cons_counter += 1
-        cid = f"{self.nation}-{self._cons_counter}"
+        try:
+            level = str(Authority(authority))
+        except ValueError:
+            raise DeskError(f"authority {authority!r}: expected one of "
+                            + ", ".join(a.value for a in Authority)) from None
+        cid = f"{self.nation}-{self._cons_counter + 1}"
         body = Open(topic, members, level, trigger, fact_sheet)
         post = self._new_post(t_s, cid, level, body)
+        self._cons_counter += 1
         self.consultations[cid] = Consultation(post, self.registry, self.rules)
         for p in members:
             self._attention[(cid, p)] = level
@@ -305,17 +316,17 @@ class HotlineDesk:
             raise DeskError(f"no consultation {consultation!r} at {self.nation}")
         if self.nation not in c.parties:
             raise DeskError(f"{self.nation} is not a party to {consultation}")
-        level = str(authority or self._attention.get((consultation, self.nation),
-                                                     c.opening.body.authority  # type: ignore[union-attr]
-                                                     ))
+        level = str(authority or self._attention.get((consultation, self.nation), _level(c)))
         post = self._new_post(t_s, consultation, level, body)
-        c.admit(post)
+        why = c.admit(post)
+        if why:  # cannot happen for a well-formed desk; never send what we do not hold
+            raise DeskError(f"{post.msg_id} not added to {consultation}: {why}")
         out = DeskOutput()
         detail = _describe(body)
         out.events.append(self._event(t_s, consultation, level, post.what, detail, post.msg_id))
-        why = c.folded.refused.get(post.msg_id)
-        if why:  # our own post breaks a rule: it stays (others will refuse it too), say so
-            out.notes.append(AuditNote(t_s, "rejected", self.nation, str(post.kind), why))
+        refusal = c.folded.refused.get(post.msg_id)
+        if refusal:  # our own post breaks a rule: it stays (others refuse it too), say so
+            out.notes.append(AuditNote(t_s, "rejected", self.nation, str(post.kind), refusal))
             self._reported_refusals.add(post.msg_id)
         out.extend(self._distribute(post, t_s))
         return post.msg_id, out
@@ -540,7 +551,19 @@ class HotlineDesk:
             return self._refuse(out, post, why, t_s)
         self.lamport = max(self.lamport, post.lamport)
         out.extend(self._receipt_and_deliver(post, attention, t_s, new=True))
-        for msg_id, reason in c.folded.refused.items():
+        out.extend(self._report_refusals(c, t_s))
+        # A party that now holds every approval of the drafter's statement releases it.
+        if isinstance(post.body, Approve | Decline):
+            out.extend(self._release_if_ready(t_s, c.id, post.body.statement_id))
+        return out
+
+    def _report_refusals(self, c: Consultation, t_s: float) -> DeskOutput:
+        """Audit what the transcript now refuses, and what it no longer does: a post can
+        arrive before an earlier one it depends on (a join lost and resent), be refused,
+        then stand once the earlier post is in — the log says both."""
+        out = DeskOutput()
+        refused = c.folded.refused
+        for msg_id, reason in refused.items():
             if msg_id not in self._reported_refusals:
                 self._reported_refusals.add(msg_id)
                 bad = c.posts[msg_id]
@@ -549,9 +572,14 @@ class HotlineDesk:
                 out.events.append(self._event(t_s, c.id, "", "reject",
                                               f"{msg_id} ({bad.what}) from {bad.origin}: "
                                               f"{reason}", msg_id))
-        # A party that now holds every approval of the drafter's statement releases it.
-        if isinstance(post.body, Approve | Decline):
-            out.extend(self._release_if_ready(t_s, c.id, post.body.statement_id))
+        for msg_id in sorted(m for m in self._reported_refusals
+                             if m in c.posts and m not in refused):
+            self._reported_refusals.discard(msg_id)
+            ok = c.posts[msg_id]
+            detail = (f"{msg_id} ({ok.what}) from {ok.origin} now stands: an earlier post "
+                      "it depends on has arrived")
+            out.notes.append(AuditNote(t_s, "received", ok.origin, str(ok.kind), detail))
+            out.events.append(self._event(t_s, c.id, "", "reinstate", detail, msg_id))
         return out
 
     def _refuse(self, out: DeskOutput, post: Post, why: str, t_s: float) -> DeskOutput:

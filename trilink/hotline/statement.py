@@ -8,7 +8,8 @@ the same transcript reaches the same verdicts):
 - ``Approve`` counts only for the current version, from a party of the consultation that
   has not declined, with a valid Ed25519 signature over that version's content;
   an approval of an older version is rejected as *stale*;
-- ``Decline`` (signed) takes a party out of this statement for good;
+- ``Decline`` (signed, of the statement as a whole, whichever version it answered)
+  takes a party out of this statement for good;
 - ``Release`` is valid only for the current version, carrying a valid signature over it
   from **every** party that has not declined, at least two of them, and the signed
   declines of the others. A decline therefore leaves a bilateral statement possible.
@@ -142,10 +143,12 @@ class StatementBoard:
             st.approvals.clear()
             st.history.append((st.version, st.text))
             return Verdict(True)
-        if isinstance(body, Approve | Decline) and body.version != st.version:
+        if isinstance(body, Approve) and body.version != st.version:
             word = "stale" if body.version < st.version else "unknown"
             return Verdict(False, f"{who}'s {post.what} of {word} version {body.version} of "
                                   f"{st.statement_id}; current version is {st.version}")
+        # A decline is of the statement, whatever version it answered (its signature does
+        # not name one): one that crossed an amendment still stands.
         if isinstance(body, Approve):
             if who in st.declines:
                 return Verdict(False, f"{who} declined {st.statement_id}")

@@ -20,7 +20,7 @@ unknown tags are malformed. Times are seconds since the run's epoch (UTC).
 from __future__ import annotations
 
 import enum
-from typing import Final
+from typing import Annotated, Final
 
 import msgspec
 
@@ -47,6 +47,21 @@ SUPERIOR: Final[dict[Authority, Authority | None]] = {
 }
 
 
+# Field constraints checked when an item is decoded: a signed item from a partner that
+# breaks one is malformed (refused with its reason), never an exception further in.
+Nation = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}$")]
+AuthorityName = Annotated[str, msgspec.Meta(
+    pattern="^(joint_staff|defence_ministry|foreign_ministry|nsa|leader_office)$")]
+MsgId = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}-[1-9][0-9]{0,17}$")]
+ConsultationId = Annotated[str, msgspec.Meta(pattern="^[A-Z]{3}-[1-9][0-9]{0,17}$")]
+Lamport = Annotated[int, msgspec.Meta(ge=0, le=(1 << 53))]
+Text = Annotated[str, msgspec.Meta(max_length=65536)]
+ShortText = Annotated[str, msgspec.Meta(max_length=512)]
+Seconds = Annotated[float, msgspec.Meta(ge=-1e12, le=1e12)]
+Version = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+SignatureBytes = Annotated[bytes, msgspec.Meta(min_length=64, max_length=64)]
+
+
 def superior(authority: Authority | str) -> Authority | None:
     """The next authority up the ladder, or None at the top."""
     return SUPERIOR[Authority(authority)]
@@ -62,81 +77,81 @@ class Open(msgspec.Struct, frozen=True, tag="open"):
     :mod:`trilink.hotline.factsheet`), ``""`` if the consultation is not about an event.
     """
 
-    topic: str
-    parties: list[str]
-    authority: str
-    trigger: str = ""
-    fact_sheet: str = ""
+    topic: ShortText
+    parties: Annotated[list[Nation], msgspec.Meta(min_length=2, max_length=64)]
+    authority: AuthorityName
+    trigger: ShortText = ""
+    fact_sheet: Text = ""
 
 
 class Join(msgspec.Struct, frozen=True, tag="join"):
     """A party joins; ``fact`` (JSON text) adds what it knows, e.g. its own warnings."""
 
-    fact: str = ""
+    fact: Text = ""
 
 
 class Say(msgspec.Struct, frozen=True, tag="say"):
     """A message; ``fact`` (JSON text) adds to the fact sheet, like a join's."""
 
-    text: str
-    fact: str = ""
+    text: Text
+    fact: Text = ""
 
 
 class Conclude(msgspec.Struct, frozen=True, tag="conclude"):
-    reason: str = ""
+    reason: ShortText = ""
 
 
 class Lapse(msgspec.Struct, frozen=True, tag="lapse"):
-    reason: str = ""
+    reason: ShortText = ""
 
 
 class Draft(msgspec.Struct, frozen=True, tag="draft"):
     """Version 1 of a joint statement."""
 
-    statement_id: str
-    text: str
+    statement_id: ShortText
+    text: Text
 
 
 class Amend(msgspec.Struct, frozen=True, tag="amend"):
     """A new version (the current one + 1); every approval so far is void."""
 
-    statement_id: str
-    version: int
-    text: str
+    statement_id: ShortText
+    version: Version
+    text: Text
 
 
 class Approve(msgspec.Struct, frozen=True, tag="approve"):
     """The party's signature over one version (see :mod:`trilink.hotline.statement`)."""
 
-    statement_id: str
-    version: int
-    key_id: str
-    signature: bytes
+    statement_id: ShortText
+    version: Version
+    key_id: ShortText
+    signature: SignatureBytes
 
 
 class Decline(msgspec.Struct, frozen=True, tag="decline"):
     """The party will not sign this statement; signed, so a release can prove it."""
 
-    statement_id: str
-    version: int
-    reason: str
-    key_id: str
-    signature: bytes
+    statement_id: ShortText
+    version: Version
+    reason: ShortText
+    key_id: ShortText
+    signature: SignatureBytes
 
 
 class Signature(msgspec.Struct, frozen=True, array_like=True):
-    nation: str
-    key_id: str
-    signature: bytes
+    nation: Nation
+    key_id: ShortText
+    signature: SignatureBytes
 
 
 class Release(msgspec.Struct, frozen=True, tag="release"):
     """The statement as released: the version's text, every approving party's signature
     and every declining party's signed decline (self-contained, verifiable offline)."""
 
-    statement_id: str
-    version: int
-    text: str
+    statement_id: ShortText
+    version: Version
+    text: Text
     approvals: list[Signature]
     declines: list[Signature]
 
@@ -144,17 +159,17 @@ class Release(msgspec.Struct, frozen=True, tag="release"):
 class Propose(msgspec.Struct, frozen=True, tag="propose"):
     """An action a party proposes to take; ``tag`` selects the consent rules."""
 
-    action_id: str
-    tag: str
-    description: str
+    action_id: ShortText
+    tag: ShortText
+    description: Text
 
 
 class Consent(msgspec.Struct, frozen=True, tag="consent"):
     """A party's signed consent to a proposed action."""
 
-    action_id: str
-    key_id: str
-    signature: bytes
+    action_id: ShortText
+    key_id: ShortText
+    signature: SignatureBytes
 
 
 class Authorise(msgspec.Struct, frozen=True, tag="authorise"):
@@ -162,7 +177,7 @@ class Authorise(msgspec.Struct, frozen=True, tag="authorise"):
     on: valid only if they include every required one (so it never depends on which
     consents a node happened to hold, or on the order of concurrent posts)."""
 
-    action_id: str
+    action_id: ShortText
     consents: list[Signature] = msgspec.field(default_factory=list)
 
 
@@ -175,12 +190,12 @@ STATEMENT_BODIES: Final = (Draft, Amend, Approve, Decline, Release, Propose, Con
 class Post(msgspec.Struct, frozen=True):
     """One entry of a consultation's transcript (immutable once created)."""
 
-    msg_id: str
-    consultation: str
-    origin: str
-    authority: str
-    lamport: int
-    t_s: float
+    msg_id: MsgId
+    consultation: ConsultationId
+    origin: Nation
+    authority: AuthorityName
+    lamport: Lamport
+    t_s: Seconds
     body: Body
 
     @property
@@ -189,11 +204,12 @@ class Post(msgspec.Struct, frozen=True):
         return str(type(self.body).__struct_config__.tag)
 
     @property
-    def order_key(self) -> tuple[int, str, int]:
-        """Transcript order: Lamport time, then origin, then the origin's counter.
+    def order_key(self) -> tuple[int, str, int, str]:
+        """Transcript order: Lamport time, then origin, then the origin's counter (ids are
+        canonical, ``NATION-n``, so this is unique; the id itself breaks any tie left).
 
         Every node sorts by this key, so transcripts with the same posts read the same."""
-        return (self.lamport, self.origin, counter_of(self.msg_id))
+        return (self.lamport, self.origin, counter_of(self.msg_id), self.msg_id)
 
     @property
     def kind(self) -> DataKind:
@@ -212,24 +228,24 @@ def counter_of(msg_id: str) -> int:
 
 class Deliver(msgspec.Struct, frozen=True, tag="deliver"):
     post: Post
-    attention: str
+    attention: AuthorityName
 
 
 class Receipt(msgspec.Struct, frozen=True, tag="receipt"):
-    msg_id: str
-    consultation: str
+    msg_id: MsgId
+    consultation: ConsultationId
 
 
 class Read(msgspec.Struct, frozen=True, tag="read"):
-    msg_id: str
-    consultation: str
-    authority: str
+    msg_id: MsgId
+    consultation: ConsultationId
+    authority: AuthorityName
 
 
 class Forward(msgspec.Struct, frozen=True, tag="forward"):
     """A whole envelope (wire bytes) for ``to``, carried over a third party."""
 
-    to: str
+    to: Nation
     inner: bytes
 
 

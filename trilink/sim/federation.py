@@ -122,8 +122,10 @@ async def run_federation_async(
         # originator's signed bytes under its own outbox).
         await bus.send(sender, o.next_hop, o.msg_id, o.data, o.priority)
         run.sent += 1
-        heapq.heappush(queue, (max(o.send_at_s, now) + link_latency_s, next(order),
-                               o.next_hop, o.msg_id))
+        # Hotline traffic (priority 1) is handled before routine traffic due at the
+        # same moment, as the bus contract promises.
+        heapq.heappush(queue, (max(o.send_at_s, now) + link_latency_s,
+                               next(order) - (o.priority << 62), o.next_hop, o.msg_id))
 
     async def fetch(recipient: str, msg_id: str) -> bytes:
         box = inbox[recipient]

@@ -80,6 +80,8 @@ class AutoOpener:
     authority: str
     rules: TriggerRules
     seen_tracks: set[str] = field(default_factory=set)
+    # Fact sheets of tracks seen before this nation joined: they go with its join.
+    held: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     # Evaluation only: truth missile index → consultation it was raised in.
     missile_consultation: dict[int, str] = field(default_factory=dict)
 
@@ -94,9 +96,13 @@ class AutoOpener:
             cls = sheet.get("trajectory_class", "ballistic")
             cid, out = desk.open(t_s, self.parties, f"{cls} launch: {reason}", self.authority,
                                  trigger=reason, fact_sheet=sheet_text)
-        else:
+        elif self.nation in current.folded.joined:
             cid = current.id
             out = desk.say(t_s, cid, f"update: {reason}", fact=sheet)
+        else:  # invited, not yet joined: the update goes with the join
+            cid = current.id
+            self.held.setdefault(cid, []).append(sheet)
+            out = DeskOutput()
         if missile is not None:
             self.missile_consultation.setdefault(missile, cid)
         return out
@@ -105,14 +111,15 @@ class AutoOpener:
 def tell_warning(desk: HotlineDesk, t_s: float, warning: dict[str, Any]) -> DeskOutput:
     """A nation in a consultation tells the others of a public warning it issued."""
     current = active_consultation(desk)
-    if current is None:
-        return DeskOutput()
+    if current is None or desk.nation not in current.folded.joined:
+        return DeskOutput()  # not in one yet: the join tells every warning so far
     text = f"{desk.nation} public warning: {warning['level']} at t={warning['t_s']} s"
     return desk.say(t_s, current.id, text, fact={"warnings": [warning]})
 
 
 def active_consultation(desk: HotlineDesk) -> Consultation | None:
-    """The consultation in progress this nation takes part in (earliest opened)."""
+    """The consultation in progress this nation is a party to, joined or only invited
+    (earliest opened)."""
     live = [c for c in desk.consultations.values()
             if not c.closed and desk.nation in c.parties]
     return min(live, key=lambda c: (c.opening.t_s, c.opener)) if live else None

@@ -180,7 +180,10 @@ def simulate(
                 for ev, _ in warnings[nation] if ev.message.msg_type != "Cancel"]
 
     def facts_of(nation: str) -> Callable[[str], dict[str, object]]:
-        return lambda cid: {"warnings": public_warnings(nation)}
+        def facts(cid: str) -> dict[str, object]:
+            held = openers[nation].held.pop(cid, []) if nation in openers else []
+            return {"warnings": public_warnings(nation), **({"tracks": held} if held else {})}
+        return facts
 
     models = response_models(spec, nations)
     authorities = {n: SimAuthorities(n, models[n], seed, facts=facts_of(n), salt=scenario.id)
