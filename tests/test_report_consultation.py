@@ -59,7 +59,8 @@ def base_record() -> dict[str, Any]:
 
 
 def fact_sheet(warnings: bool = True) -> dict[str, Any]:
-    return {"launch_t_s": 103.0, "launch_lat_deg": 40.6, "launch_lon_deg": 126.4,
+    return {"launch_t_s": 103.0, "launch_t_basis": "no later than the first track",
+            "launch_lat_deg": 40.6, "launch_lon_deg": 126.4,
             "trajectory_class": "IRBM", "impact_lat_deg": 40.1, "impact_lon_deg": 148.2,
             "impact_t_s": 1420.0, "semi_major_km": 42.5, "semi_minor_km": 11.2,
             "azimuth_deg": 78.0,
@@ -178,6 +179,7 @@ def test_milestones_fact_sheet_and_statement(html: str) -> None:
     assert "(22:25:00 UTC)" in jpn  # opened: 100 + 180 s after 22:20:20
     # the fact sheet and its warnings
     assert "<td>Trajectory class</td><td>IRBM</td>" in jpn
+    assert '<span class="muted">(no later than the first track)</span>' in jpn
     assert "42.5\u202fkm × 11.2\u202fkm, azimuth 78°" in jpn
     assert "take shelter</span> <span class=\"t nw\">T+121 s</span>" in jpn
     # the statement with its signers, line breaks kept

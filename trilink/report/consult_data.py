@@ -62,6 +62,7 @@ class FactSheet:
     """What the consultation was told about the launch (estimates, not the truth)."""
 
     launch_t_s: float | None = None
+    launch_t_basis: str = ""  # how the launch time was estimated
     launch_lat_deg: float | None = None
     launch_lon_deg: float | None = None
     trajectory_class: str = ""
@@ -156,7 +157,8 @@ def _fact_sheet(value: Any) -> FactSheet:
                                         _text(w.get("level")) or "none"))
     warnings.sort(key=lambda w: (w.t_s is None, w.t_s or 0.0, w.nation))
     return FactSheet(
-        launch_t_s=_num(d.get("launch_t_s")), launch_lat_deg=_num(d.get("launch_lat_deg")),
+        launch_t_s=_num(d.get("launch_t_s")), launch_t_basis=_text(d.get("launch_t_basis")),
+        launch_lat_deg=_num(d.get("launch_lat_deg")),
         launch_lon_deg=_num(d.get("launch_lon_deg")),
         trajectory_class=_text(d.get("trajectory_class")),
         impact_lat_deg=_num(d.get("impact_lat_deg")),

@@ -127,7 +127,9 @@ def _fact_table(rec: Record, ref: Reference, fs: FactSheet) -> str:
     warnings = "<br>".join(
         f"{_nation(w.nation)} {_level(w.level)} {_at(rec, ref, w.t_s)}"
         for w in fs.warnings) or '<span class="muted">none</span>'
-    rows = [["Launch", _at(rec, ref, fs.launch_t_s)],
+    basis = (f' <span class="muted">({esc(fs.launch_t_basis)})</span>'
+             if fs.launch_t_basis and fs.launch_t_s is not None else "")
+    rows = [["Launch", _at(rec, ref, fs.launch_t_s) + basis],
             ["Launch position", esc(_position(fs.launch_lat_deg, fs.launch_lon_deg))],
             ["Trajectory class", esc(fs.trajectory_class or DASH)],
             ["Predicted impact", esc(_position(fs.impact_lat_deg, fs.impact_lon_deg))],
