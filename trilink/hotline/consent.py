@@ -20,7 +20,6 @@ from typing import Final
 
 import msgspec
 import yaml
-from cryptography.exceptions import InvalidSignature
 
 from trilink.hotline.statement import Verdict
 from trilink.hotline.wire import Authorise, Consent, Post, Propose, Signature
@@ -131,12 +130,8 @@ class ConsentBook:
                 asked = ", ".join(action.required) or "nobody"
                 return Verdict(False, f"{who}'s consent does not count for {action.action_id} "
                                       f"({action.tag}): the rules ask {asked}")
-            pub = self.registry.get(who, body.key_id)
-            try:
-                if pub is None:
-                    raise InvalidSignature
-                pub.verify(body.signature, self.consent_content(action, who))
-            except InvalidSignature:
+            if not self.registry.verifies(who, body.key_id, body.signature,
+                                          self.consent_content(action, who)):
                 return Verdict(False, f"{who}'s consent to {action.action_id} does not verify")
             action.consents[who] = body
             return Verdict(True)
@@ -152,12 +147,8 @@ class ConsentBook:
                 return Verdict(False, f"{action.action_id}: {sig.nation}'s consent does not "
                                       "count; the rules ask "
                                       + (", ".join(action.required) or "nobody"))
-            pub = self.registry.get(sig.nation, sig.key_id)
-            try:
-                if pub is None:
-                    raise InvalidSignature
-                pub.verify(sig.signature, self.consent_content(action, sig.nation))
-            except InvalidSignature:
+            if not self.registry.verifies(sig.nation, sig.key_id, sig.signature,
+                                          self.consent_content(action, sig.nation)):
                 return Verdict(False, f"{action.action_id}: {sig.nation}'s consent carried by "
                                       "the authorisation does not verify")
             carried.add(sig.nation)

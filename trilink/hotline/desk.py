@@ -64,9 +64,9 @@ from trilink.hotline.wire import (
     Propose,
     Read,
     Receipt,
-    Release,
     Say,
     decode_item,
+    describe,
     encode_item,
     superior,
 )
@@ -322,7 +322,7 @@ class HotlineDesk:
         if why:  # cannot happen for a well-formed desk; never send what we do not hold
             raise DeskError(f"{post.msg_id} not added to {consultation}: {why}")
         out = DeskOutput()
-        detail = _describe(body)
+        detail = describe(body)
         out.events.append(self._event(t_s, consultation, level, post.what, detail, post.msg_id))
         refusal = c.folded.refused.get(post.msg_id)
         if refusal:  # our own post breaks a rule: it stays (others refuse it too), say so
@@ -726,30 +726,4 @@ def _rank(authority: str) -> int:
 def _level(c: Consultation) -> str:
     body = c.opening.body
     return body.authority if isinstance(body, Open) else str(Authority.DEFENCE_MINISTRY)
-
-
-def _describe(body: Body) -> str:
-    """One line for the record."""
-    if isinstance(body, Say):
-        return body.text
-    if isinstance(body, Conclude | Lapse):
-        return body.reason
-    if isinstance(body, Draft):
-        return f"{body.statement_id} v1"
-    if isinstance(body, Amend):
-        return f"{body.statement_id} v{body.version}"
-    if isinstance(body, Approve):
-        return f"{body.statement_id} v{body.version}"
-    if isinstance(body, Decline):
-        return f"{body.statement_id} v{body.version}: {body.reason}"
-    if isinstance(body, Release):
-        signers = ", ".join(s.nation for s in body.approvals)
-        return f"{body.statement_id} v{body.version} signed by {signers}"
-    if isinstance(body, Propose):
-        return f"{body.action_id} ({body.tag}): {body.description}"
-    if isinstance(body, Consent | Authorise):
-        return body.action_id
-    if isinstance(body, Join):
-        return ""
-    return ""
 

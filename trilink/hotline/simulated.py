@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from trilink.hotline.consultation import State
+from trilink.hotline.consultation import Consultation, State
 from trilink.hotline.desk import DeskError, DeskOutput, HotlineDesk
+from trilink.hotline.statement import StatementState
 from trilink.hotline.wire import Amend, Draft, Join, Open, Post, Release
 
 Act = Callable[[HotlineDesk, float], DeskOutput]
@@ -159,9 +160,24 @@ def _safe(act: Act) -> Act:
     return run
 
 
-def _open_only(cid: str, desk: HotlineDesk) -> bool:
-    c = desk.consultations.get(cid)
-    return c is not None and not c.closed
+def _while_open(cid: str, act: Callable[[HotlineDesk, float, Consultation], DeskOutput | None]
+                ) -> Act:
+    """A step on consultation ``cid``, taken only while it is open (and safely): ``act``
+    gets the consultation too, and returns None to skip the step."""
+
+    def run(desk: HotlineDesk, t_s: float) -> DeskOutput:
+        c = desk.consultations.get(cid)
+        if c is None or c.closed:
+            return DeskOutput()
+        return act(desk, t_s, c) or DeskOutput()
+
+    return _safe(run)
+
+
+def _statement(c: Consultation, sid: str) -> StatementState | None:
+    """The statement while it can still be acted on (drafted, not yet released)."""
+    st = c.folded.board.statements.get(sid)
+    return st if st is not None and st.released is None else None
 
 
 def _reader(msg_id: str, authority: str) -> Act:
@@ -169,54 +185,35 @@ def _reader(msg_id: str, authority: str) -> Act:
 
 
 def _joiner(cid: str, facts: Callable[[str], dict[str, object]]) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk) or desk.nation in desk.consultations[cid].folded.joined:
-            return DeskOutput()
-        return desk.join(t, cid, facts(cid) or None)
-    return _safe(act)
+    return _while_open(cid, lambda desk, t, c: None if desk.nation in c.folded.joined
+                       else desk.join(t, cid, facts(cid) or None))
 
 
 def _drafter(cid: str, text: str) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk):
-            return DeskOutput()
-        return desk.draft(t, cid, text)[1]
-    return _safe(act)
+    return _while_open(cid, lambda desk, t, c: desk.draft(t, cid, text)[1])
 
 
 def _approver(cid: str, sid: str) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk):
-            return DeskOutput()
-        st = desk.consultations[cid].folded.board.statements.get(sid)
-        if st is None or st.released is not None or desk.nation in st.approvals:
-            return DeskOutput()
+    def act(desk: HotlineDesk, t: float, c: Consultation) -> DeskOutput | None:
+        st = _statement(c, sid)
+        if st is None or desk.nation in st.approvals:
+            return None
         return desk.approve(t, cid, sid)
-    return _safe(act)
+    return _while_open(cid, act)
 
 
 def _amender(cid: str, sid: str) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk):
-            return DeskOutput()
-        st = desk.consultations[cid].folded.board.statements.get(sid)
-        if st is None or st.released is not None:
-            return DeskOutput()
-        return desk.amend(t, cid, sid, st.text + f" ({desk.nation} amendment)")
-    return _safe(act)
+    def act(desk: HotlineDesk, t: float, c: Consultation) -> DeskOutput | None:
+        st = _statement(c, sid)
+        return None if st is None else desk.amend(
+            t, cid, sid, st.text + f" ({desk.nation} amendment)")
+    return _while_open(cid, act)
 
 
 def _decliner(cid: str, sid: str) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk):
-            return DeskOutput()
-        return desk.decline(t, cid, sid, "cannot associate itself with the text")
-    return _safe(act)
+    return _while_open(cid, lambda desk, t, c: desk.decline(
+        t, cid, sid, "cannot associate itself with the text"))
 
 
 def _concluder(cid: str, reason: str) -> Act:
-    def act(desk: HotlineDesk, t: float) -> DeskOutput:
-        if not _open_only(cid, desk):
-            return DeskOutput()
-        return desk.conclude(t, cid, reason)
-    return _safe(act)
+    return _while_open(cid, lambda desk, t, c: desk.conclude(t, cid, reason))

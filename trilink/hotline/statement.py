@@ -23,14 +23,12 @@ but the key registry (``trilink hotline verify``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
 
 from trilink.hotline.wire import Amend, Approve, Decline, Draft, Post, Release, Signature
 from trilink.sharing.envelope import KeyRegistry
@@ -56,22 +54,6 @@ def decline_bytes(consultation: str, statement_id: str, nation: str) -> bytes:
     """What a decline signs: the statement as a whole (a decline is final, whatever
     versions follow)."""
     return DECLINE_CONTEXT + _ENC.encode([consultation, statement_id, nation])
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _valid(registry: KeyRegistry, nation: str, key_id: str, signature: bytes,
-           data: bytes) -> bool:
-    pub = registry.get(nation, key_id)
-    if pub is None:
-        return False
-    try:
-        pub.verify(signature, data)
-    except InvalidSignature:
-        return False
-    return True
 
 
 @dataclass
@@ -152,7 +134,7 @@ class StatementBoard:
         if isinstance(body, Approve):
             if who in st.declines:
                 return Verdict(False, f"{who} declined {st.statement_id}")
-            if not _valid(self.registry, who, body.key_id, body.signature, self.content(st)):
+            if not self.registry.verifies(who, body.key_id, body.signature, self.content(st)):
                 return Verdict(False, f"{who}'s approval of {st.statement_id} v{st.version} "
                                       "does not verify")
             st.approvals[who] = Signature(who, body.key_id, body.signature)
@@ -161,7 +143,7 @@ class StatementBoard:
             if who in st.declines:
                 return Verdict(False, f"{who} already declined {st.statement_id}")
             data = decline_bytes(self.consultation, st.statement_id, who)
-            if not _valid(self.registry, who, body.key_id, body.signature, data):
+            if not self.registry.verifies(who, body.key_id, body.signature, data):
                 return Verdict(False, f"{who}'s decline of {st.statement_id} does not verify")
             st.declines[who] = Signature(who, body.key_id, body.signature)
             st.approvals.pop(who, None)
@@ -212,7 +194,7 @@ def check_release(consultation: str, parties: Iterable[str], release: Release,
         if s.nation in seen:
             return f"{s.nation} appears twice"
         seen.add(s.nation)
-        if not _valid(registry, s.nation, s.key_id, s.signature, content):
+        if not registry.verifies(s.nation, s.key_id, s.signature, content):
             return (f"{s.nation}'s signature ({s.key_id}) does not verify over version "
                     f"{release.version}")
     for s in release.declines:
@@ -220,7 +202,7 @@ def check_release(consultation: str, parties: Iterable[str], release: Release,
             return f"decline by {s.nation} is not by a distinct party"
         seen.add(s.nation)
         data = decline_bytes(consultation, release.statement_id, s.nation)
-        if not _valid(registry, s.nation, s.key_id, s.signature, data):
+        if not registry.verifies(s.nation, s.key_id, s.signature, data):
             return f"{s.nation}'s decline ({s.key_id}) does not verify"
     if seen != set(parties):
         missing = sorted(set(parties) - seen)

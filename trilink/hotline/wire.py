@@ -217,6 +217,32 @@ class Post(msgspec.Struct, frozen=True):
         return DataKind.STATEMENT if isinstance(self.body, STATEMENT_BODIES) else DataKind.HOTLINE
 
 
+def describe(body: Body, *, full: bool = False) -> str:
+    """One line for a post's body. ``full`` adds what records leave out because it is
+    said elsewhere: an opening's topic, a join's facts, a draft's or amendment's text."""
+    if isinstance(body, Open):
+        return body.topic if full else ""
+    if isinstance(body, Join):
+        return body.fact if full else ""
+    if isinstance(body, Say):
+        return body.text
+    if isinstance(body, Conclude | Lapse):
+        return body.reason
+    if isinstance(body, Draft | Amend):
+        version = body.version if isinstance(body, Amend) else 1
+        return f"{body.statement_id} v{version}" + (f": {body.text}" if full else "")
+    if isinstance(body, Approve):
+        return f"{body.statement_id} v{body.version}"
+    if isinstance(body, Decline):
+        return f"{body.statement_id} v{body.version}: {body.reason}"
+    if isinstance(body, Release):
+        signers = ", ".join(s.nation for s in body.approvals)
+        return f"{body.statement_id} v{body.version} signed by {signers}"
+    if isinstance(body, Propose):
+        return f"{body.action_id} ({body.tag}): {body.description}"
+    return body.action_id  # Consent, Authorise
+
+
 def counter_of(msg_id: str) -> int:
     """The counter of a ``NATION-n`` id (0 if it has none)."""
     _, _, n = msg_id.rpartition("-")

@@ -23,22 +23,11 @@ from trilink.hotline.consultation import Consultation
 from trilink.hotline.desk import DeskError, DeskOutput
 from trilink.hotline.statement import release_document
 from trilink.hotline.wire import (
-    Amend,
-    Approve,
-    Authorise,
     Authority,
     Body,
-    Conclude,
-    Consent,
-    Decline,
-    Draft,
-    Join,
-    Lapse,
     Open,
     Post,
-    Propose,
-    Release,
-    Say,
+    describe,
 )
 from trilink.node import NationalNode, NodeOutput
 
@@ -98,30 +87,7 @@ def utc(node: NationalNode, t_s: float | None) -> str | None:
 
 def post_text(body: Body) -> str:
     """The human part of a post, one line."""
-    if isinstance(body, Open):
-        return body.topic
-    if isinstance(body, Join):
-        return body.fact
-    if isinstance(body, Say):
-        return body.text
-    if isinstance(body, Conclude | Lapse):
-        return body.reason
-    if isinstance(body, Draft):
-        return f"{body.statement_id} v1: {body.text}"
-    if isinstance(body, Amend):
-        return f"{body.statement_id} v{body.version}: {body.text}"
-    if isinstance(body, Approve):
-        return f"{body.statement_id} v{body.version}"
-    if isinstance(body, Decline):
-        return f"{body.statement_id} v{body.version}: {body.reason}"
-    if isinstance(body, Release):
-        signers = ", ".join(s.nation for s in body.approvals)
-        return f"{body.statement_id} v{body.version} signed by {signers}"
-    if isinstance(body, Propose):
-        return f"{body.action_id} ({body.tag}): {body.description}"
-    if isinstance(body, Consent | Authorise):
-        return body.action_id
-    return ""
+    return describe(body, full=True)
 
 
 def _post_view(node: NationalNode, c: Consultation, post: Post,

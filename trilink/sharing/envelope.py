@@ -329,6 +329,18 @@ class KeyRegistry:
         """The key ``key_id`` of ``nation``, or None (a key of another nation never matches)."""
         return self._keys.get(nation, {}).get(key_id)
 
+    def verifies(self, nation: str, key_id: str, signature: bytes, data: bytes) -> bool:
+        """True when ``signature`` over ``data`` verifies with ``nation``'s key ``key_id``
+        (False for an unknown key as for a bad signature)."""
+        pub = self.get(nation, key_id)
+        if pub is None:
+            return False
+        try:
+            pub.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
     def nations(self) -> list[str]:
         """Nations with at least one key, sorted."""
         return sorted(n for n, ks in self._keys.items() if ks)
