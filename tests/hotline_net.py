@@ -47,6 +47,22 @@ class Net:
         """Emit what an authority just did at ``now``."""
         self._handle(nation, self.nodes[nation].emit(desk_out, self.now))
 
+    def open(self, opener: str, others: Sequence[str], topic: str = "launch") -> str:
+        """``opener`` opens a consultation with ``others`` now; returns its id."""
+        cid, out = self.desk(opener).open(self.now, others, topic)
+        self.do(opener, out)
+        return cid
+
+    def open_and_join(self, opener: str, others: Sequence[str], topic: str = "launch",
+                      step_s: float = 600.0) -> str:
+        """Open, then let each of ``others`` join in turn, ``step_s`` of traffic apart."""
+        cid = self.open(opener, others, topic)
+        for n in others:
+            self.run(until_s=self.now + step_s)
+            self.do(n, self.desk(n).join(self.now, cid))
+        self.run(until_s=self.now + step_s)
+        return cid
+
     def at(self, t_s: float, nation: str, act: Act) -> None:
         heapq.heappush(self._queue, (t_s, next(self._order), nation, act))
 

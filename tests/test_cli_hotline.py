@@ -109,8 +109,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A statement released by three simulated desks, and their key registry."""
     folder = tmp_path_factory.mktemp("released")
     net = make_net(models={n: FAST for n in NATIONS})
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run()
     c = net.desk("KOR").consultations[cid]
     (st,) = c.folded.board.statements.values()

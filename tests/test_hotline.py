@@ -67,8 +67,7 @@ def test_a_decline_leaves_a_bilateral_statement_signed_by_the_others():
     models = {n: FAST for n in NATIONS}
     models["KOR"] = ResponseModel(**{**FAST.__dict__, "decline_probability": 1.0})
     net = make_net(models=models)
-    cid, out = net.desk("USA").open(0.0, ["JPN", "KOR"], "launch")
-    net.do("USA", out)
+    cid = net.open("USA", ["JPN", "KOR"])
     net.run()
     c = net.desk("JPN").consultations[cid]
     (st,) = c.folded.board.statements.values()
@@ -88,8 +87,7 @@ def test_unread_posts_climb_the_ladder_and_every_step_is_audited(tmp_path):
     models["KOR"] = ResponseModel(**{**FAST.__dict__, "unavailable": {
         "defence_ministry": 1.0, "nsa": 1.0}})
     net = make_net(models=models, audit_dir=tmp_path)
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=2000.0)
     steps = [e.detail for e in net.desk("JPN").events
              if e.what == "escalate" and "to KOR" in e.detail and e.msg_id == "JPN-1"]
@@ -113,8 +111,7 @@ def test_no_receipt_resends_then_takes_the_alternate_route_through_a_third_party
     # Everything JPN sends straight to KOR is lost; USA may carry it (Camp David).
     net = make_net(models={n: FAST for n in NATIONS})
     net.cut = lambda a, b, t: (a, b) == ("JPN", "KOR")
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=1500.0)
     steps = [e.detail for e in net.desk("JPN").events if e.what == "escalate"]
     assert any("resent" in s for s in steps)
@@ -132,8 +129,7 @@ def test_before_camp_david_japan_and_korea_consult_through_washington():
     assert routes and routes[0][0] == "USA"  # no direct JPN-KOR hotline in 2022
     to_usa = net.desk("JPN").routes("USA", DataKind.HOTLINE, NATIONS, 0.0)
     assert to_usa[0][0] is None
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run()
     seen = transcripts(net, cid)
     assert seen["USA"] == seen["JPN"] == seen["KOR"]
@@ -144,8 +140,7 @@ def test_before_camp_david_japan_and_korea_consult_through_washington():
 def test_a_partner_cut_off_for_two_hours_converges_without_loss_or_duplicates():
     net = make_net(models={n: FAST for n in NATIONS})
     net.cut = lambda a, b, t: "KOR" in (a, b) and 100.0 <= t < 7300.0
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=200.0)
     # While cut off, every side keeps talking.
     net.do("USA", net.desk("USA").say(net.now, cid, "USA: assessing"))
@@ -176,8 +171,7 @@ def _inject(net, sender: str, to: str, post: Post, t_s: float = 10.0) -> list[st
 
 def test_posts_from_outside_the_consultation_or_under_a_false_origin_are_refused(tmp_path):
     net = make_net(audit_dir=tmp_path)
-    cid, out = net.desk("JPN").open(0.0, ["USA"], "bilateral")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA"], "bilateral")
     net.run(until_s=net.now + 600.0)
     outsider = Post("KOR-99", cid, "KOR", "nsa", 50, 10.0, Say("let me in"))
     assert any("KOR is not a party" in r for r in _inject(net, "KOR", "JPN", outsider))
@@ -213,12 +207,7 @@ def test_replayed_and_tampered_hotline_envelopes_are_rejected_by_the_node():
 
 def test_stale_approvals_are_refused_and_do_not_count():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
-    for n in ("USA", "KOR"):
-        net.run(until_s=net.now + 600.0)
-        net.do(n, net.desk(n).join(net.now, cid))
-    net.run(until_s=net.now + 600.0)
+    cid = net.open_and_join("JPN", ["USA", "KOR"])
     sid, out = net.desk("JPN").draft(net.now, cid, "v1 text")
     net.do("JPN", out)
     net.run(until_s=net.now + 600.0)
@@ -243,12 +232,7 @@ def test_stale_approvals_are_refused_and_do_not_count():
 
 def test_an_action_needing_korean_consent_cannot_be_authorised_without_it():
     net = make_net()
-    cid, out = net.desk("USA").open(0.0, ["JPN", "KOR"], "response options")
-    net.do("USA", out)
-    for n in ("JPN", "KOR"):
-        net.run(until_s=net.now + 600.0)
-        net.do(n, net.desk(n).join(net.now, cid))
-    net.run(until_s=net.now + 600.0)
+    cid = net.open_and_join("USA", ["JPN", "KOR"], "response options")
     net.do("USA", net.desk("USA").propose(net.now, cid, "A1", "military-action-korean-peninsula",
                                           "strike the launcher"))
     net.run(until_s=net.now + 600.0)
@@ -275,8 +259,7 @@ def test_an_action_needing_korean_consent_cannot_be_authorised_without_it():
 
 def test_an_unconcluded_consultation_lapses_at_its_deadline():
     net = make_net(config=DeskConfig(lapse_after_s=3600.0))
-    cid, out = net.desk("KOR").open(0.0, ["USA", "JPN"], "quiet")
-    net.do("KOR", out)
+    cid = net.open("KOR", ["USA", "JPN"], "quiet")
     net.run()
     for n in NATIONS:
         c = net.desk(n).consultations[cid]
@@ -288,8 +271,7 @@ def test_identical_runs_give_identical_transcripts(tmp_path: Path):
     def once():
         net = make_net(models={n: ResponseModel(amend_probability=0.3) for n in NATIONS},
                        seed=7)
-        cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-        net.do("JPN", out)
+        cid = net.open("JPN", ["USA", "KOR"])
         net.run()
         return transcripts(net, cid), [e for e in net.desk("KOR").events]
     assert once() == once()
@@ -301,8 +283,7 @@ def test_a_desk_restored_from_its_journal_resumes_where_it_stopped(tmp_path):
     net = make_net(models={n: FAST for n in NATIONS})
     journal = FileJournal(tmp_path / "JPN.journal")
     net.desk("JPN").journal = journal.append
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=2500.0)  # joined, drafted, part-way through approvals
     journal.close()
     before = net.desk("JPN")
@@ -326,8 +307,7 @@ def test_a_desk_restored_from_its_journal_resumes_where_it_stopped(tmp_path):
 
 def test_a_party_sending_two_different_posts_under_one_id_is_caught():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=300.0)
     first = Post("KOR-50", cid, "KOR", "nsa", 50, 10.0, Say("version A"))
     other = Post("KOR-50", cid, "KOR", "nsa", 50, 10.0, Say("version B"))

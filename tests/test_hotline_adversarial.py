@@ -43,8 +43,7 @@ def seal(net, frm, to, payload, t, kind=DataKind.HOTLINE, originator=None):
 
 def joined_net():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=70.0)
     net.now = 100.0
     for n in ("USA", "KOR"):
@@ -68,8 +67,7 @@ def test_a_partner_cannot_post_in_another_nations_name():
 
 def test_a_partner_cannot_acknowledge_for_another():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=1.0)
     before = net.desk("JPN").pending()
     data = seal(net, "USA", "JPN", encode_item(Read("JPN-1", cid, "nsa")), 2.0,
@@ -81,8 +79,7 @@ def test_a_partner_cannot_acknowledge_for_another():
 # ------------------------------------------------------------------ order
 def test_a_party_cannot_backdate_a_post_behind_its_own_approval():
     net = make_net(models={n: FAST for n in NATIONS})
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=3 * 3600)
     c = net.desk("USA").consultations[cid]
     assert c.state == State.CONCLUDED
@@ -141,8 +138,7 @@ def test_an_opening_under_another_partys_message_id_is_refused():
 # ------------------------------------------------------------------ malformed, signed
 def test_signed_but_malformed_items_are_refused_not_raised():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=70.0)
     inner = seal(net, "JPN", "KOR", b"x", 71.0)
     cases = [
@@ -172,8 +168,7 @@ def test_signed_but_malformed_items_are_refused_not_raised():
 # ------------------------------------------------------------------ races
 def test_updates_before_joining_go_with_the_join_not_into_the_void():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=70.0)
     opener = AutoOpener("KOR", NATIONS, "defence_ministry", TriggerRules())
     o1 = opener.consider(net.desk("KOR"), 80.0, "KOR/T1", "KOR: impact in KOR's zone",
@@ -211,8 +206,7 @@ def test_a_decline_that_crossed_an_amendment_still_stands():
 def test_a_refusal_that_an_earlier_post_cures_is_logged_as_reinstated():
     net = make_net()
     net.cut = lambda a, b, t: a == "KOR" and b == "USA" and 100.0 <= t < 101.0
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=90.0)
     net.now = 100.0
     net.do("KOR", net.desk("KOR").join(100.0, cid))  # to USA: lost, resent later
@@ -228,8 +222,7 @@ def test_a_refusal_that_an_earlier_post_cures_is_logged_as_reinstated():
 
 def test_only_the_opener_may_conclude_before_everyone_has_joined():
     net = make_net()
-    cid, out = net.desk("JPN").open(0.0, ["USA", "KOR"], "launch")
-    net.do("JPN", out)
+    cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=70.0)
     net.now = 100.0
     net.do("USA", net.desk("USA").join(100.0, cid))

@@ -124,8 +124,7 @@ def test_random_partitions_and_responses_converge_and_keep_the_rules(
     net = make_net(policy=policy, models={n: model for n in NATIONS}, seed=seed)
     net.cut = lambda a, b, t: any((a, b) == (x, y) and t0 <= t < t0 + w
                                   for x, y, t0, w in cuts)
-    cid, out = net.desk("KOR").open(0.0, ["USA", "JPN"], "launch")
-    net.do("KOR", out)
+    cid = net.open("KOR", ["USA", "JPN"])
     net.run()
     seen = {n: [p.msg_id for p in net.desk(n).consultations[cid].transcript()]
             for n in NATIONS}
