@@ -243,6 +243,11 @@ def describe(body: Body, *, full: bool = False) -> str:
     return body.action_id  # Consent, Authorise
 
 
+def origin_of(item_id: str) -> str:
+    """The nation of a ``NATION-n`` message or consultation id (its opener)."""
+    return item_id.rsplit("-", 1)[0]
+
+
 def counter_of(msg_id: str) -> int:
     """The counter of a ``NATION-n`` id (0 if it has none)."""
     _, _, n = msg_id.rpartition("-")

@@ -24,6 +24,7 @@ from trilink.hotline.consultation import Consultation
 from trilink.hotline.desk import DeskConfig, DeskOutput, HotlineDesk
 from trilink.hotline.factsheet import TriggerRules
 from trilink.hotline.simulated import Delay, ResponseModel
+from trilink.hotline.wire import origin_of
 from trilink.sim.scenario import HotlineSpec, ResponseSpec
 
 
@@ -140,7 +141,7 @@ def merged_into(desk: HotlineDesk, cid: str) -> str | None:
 def consultation_summary(desks: Mapping[str, HotlineDesk], cid: str,
                          launch_t_s: float) -> dict[str, float | str | None]:
     """The issue's per-launch fields (s after the launch) from the opener's desk."""
-    opener = cid.rsplit("-", 1)[0]
+    opener = origin_of(cid)
     c = desks[opener].consultations[cid]
     f = c.folded
     released = [st.released_t_s for st in f.board.statements.values()
@@ -160,10 +161,10 @@ def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence
     out = []
     ids = sorted({cid for d in desks.values() for cid, c in d.consultations.items()
                   if c.opener == d.nation},
-                 key=lambda cid: (desks[cid.rsplit("-", 1)[0]].consultations[cid].opening.t_s,
+                 key=lambda cid: (desks[origin_of(cid)].consultations[cid].opening.t_s,
                                   cid))
     for cid in ids:
-        opener = cid.rsplit("-", 1)[0]
+        opener = origin_of(cid)
         c = desks[opener].consultations[cid]
         f = c.folded
         body = c.opening.body

@@ -35,6 +35,7 @@ from trilink.hotline.desk import DeskOutput
 from trilink.hotline.factsheet import fact_sheet, significance
 from trilink.hotline.simulated import SimAuthorities
 from trilink.hotline.statement import release_document
+from trilink.hotline.wire import origin_of
 from trilink.node import NationalNode, NodeOutput
 from trilink.physics import earth
 from trilink.report import write_report
@@ -278,7 +279,7 @@ def simulate(
     consultation_of = {}
     for k, (_, cid) in raised.items():
         seen = {cid}
-        while (onward := merged_into(run.nodes[cid.rsplit("-", 1)[0]].hotline, cid)):
+        while (onward := merged_into(run.nodes[origin_of(cid)].hotline, cid)):
             if onward in seen:
                 break
             seen.add(onward)
