@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from trilink.errors import TrilinkError
+
 
 @dataclass(frozen=True)
 class FileProblem:
@@ -28,12 +30,15 @@ class FileProblem:
         return f"{self.path}:{self.line}: {self.field}: {self.problem}"
 
 
-class FileInvalidError(Exception):
+class FileInvalidError(TrilinkError):
     """A data file failed validation; ``errors`` lists every problem found."""
 
     def __init__(self, errors: list[FileProblem]):
         super().__init__("\n".join(str(e) for e in errors))
         self.errors = errors
+
+    def lines(self) -> list[str]:
+        return [str(e) for e in self.errors]
 
 
 def _node_lines(

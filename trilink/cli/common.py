@@ -1,0 +1,60 @@
+"""What every command group shares: one-line output and errors, JSON, flag parsing.
+
+User errors (bad flags, bad files, unreachable flights) print one line on stderr and
+exit with status 2; they never show a traceback (see :func:`trilink.cli.main`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+from rich.console import Console
+
+from trilink.errors import UsageError
+
+# Piped output gets a fixed, roomy width so tables stay readable in logs and files.
+out = Console(width=None if sys.stdout.isatty() else 120)
+
+NATS_DEFAULT = "nats://127.0.0.1:4222"
+
+# Kept under its old name: commands raise it for a bad flag or file.
+UserError = UsageError
+
+
+def say(line: str) -> None:
+    """One plain line on stdout (no wrapping or markup: scripts parse these)."""
+    sys.stdout.write(line + "\n")
+
+
+def complain(line: str) -> None:
+    """One plain line on stderr."""
+    sys.stderr.write(line + "\n")
+
+
+def fail(message: str) -> NoReturn:
+    raise UsageError(message)
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def nation_flag(text: str, flag: str) -> str:
+    from trilink.live.keys import parse_nations
+
+    try:
+        nations = parse_nations(text, flag)
+    except ValueError as exc:
+        fail(str(exc))
+    if len(nations) != 1:
+        fail(f"{flag}: expected one ISO alpha-3 code (e.g. JPN), got {text!r}")
+    return nations[0]
+
+
+def positive(value: float, flag: str) -> float:
+    if not value > 0:
+        fail(f"{flag}: expected a positive number of seconds, got {value}")
+    return value
+
