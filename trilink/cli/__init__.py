@@ -14,7 +14,19 @@ import typer
 from typer.exceptions import Abort, Exit, TyperException
 
 from trilink import __version__
-from trilink.cli import audit, bench, compare, flight, hotline, keys, node, run, scenarios
+from trilink.cli import (
+    audit,
+    bench,
+    compare,
+    exercise,
+    flight,
+    hotline,
+    keys,
+    node,
+    record,
+    run,
+    scenarios,
+)
 from trilink.cli.common import complain, say
 from trilink.cli.run import run_summary_line
 from trilink.errors import TrilinkError
@@ -35,7 +47,7 @@ app = typer.Typer(
 )
 
 # The command groups, in the order `trilink --help` lists them.
-GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, hotline)
+GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, hotline, record, exercise)
 for _group in GROUPS:
     _group.register(app)
 
