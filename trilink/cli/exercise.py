@@ -61,5 +61,48 @@ def exercise_plan(
         f"{out_dir / 'calendar.ics'}, {out_dir / 'plan.html'}")
 
 
+@exercise_app.command("score")
+def exercise_score(
+    run_dir: Annotated[Path, typer.Argument(help="folder of a `trilink run` or `trilink live`")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for after_action.json/.html")],
+    standards: Annotated[str, typer.Option(help="standards file, or a shipped one's id")
+                         ] = "standards-bmd-tracking",
+    history: Annotated[list[Path] | None, typer.Option(
+        help="after_action.json of earlier runs of the same series (repeatable)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON on stdout")
+                       ] = False,
+) -> None:
+    """Score a run against its objectives: what met the standard, what did not and why,
+    beside earlier runs of the same series."""
+    from trilink.exercise.score import after_action, after_action_html, load_standards, read_record
+    from trilink.exercise.score import score as score_run
+    from trilink.report.files import write_atomic
+
+    std = load_standards(standards)
+    record = read_record(run_dir)
+    earlier = []
+    for h in history or []:
+        try:
+            earlier.append(json.loads(h.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            fail(f"--history: {h}: not a readable after_action.json: {exc}")
+        if not isinstance(earlier[-1], dict) or "objectives" not in earlier[-1]:
+            fail(f"--history: {h}: objectives: expected an after_action.json")
+    doc = after_action(record, std, score_run(record, std), earlier)
+    try:
+        write_atomic(out_dir, "after_action.json", json.dumps(doc, indent=2) + "\n")
+        write_atomic(out_dir, "after_action.html", after_action_html(doc))
+    except OSError as exc:
+        fail(f"--out: cannot write to {exc.filename or out_dir}: {exc.strerror or exc}")
+    if as_json:
+        emit_json(doc)
+        return
+    say(f"{doc['run']['scenario']}: {doc['met']} objective(s) met, {doc['not_met']} not met "
+        f"-> {out_dir / 'after_action.html'}")
+    for o in doc["objectives"]:
+        verdict = {True: "met", False: "NOT MET", None: "not measured"}[o["met"]]
+        say(f"  {o['id']}: {verdict} ({o['why']})")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(exercise_app, name="exercise")

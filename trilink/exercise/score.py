@@ -1,0 +1,248 @@
+"""Score an exercise run against its objectives; the after-action report.
+
+Each objective names a measure of a run (``record.json``'s summary: seconds after each
+launch, or km), a standard (``standard_max``) and how nations combine: ``all`` — every
+participant must meet it (the worst counts), ``any`` — one suffices (the best counts).
+Every launch must meet it; a measure that never happened (``null``: never detected,
+never warned) does not meet it, and the report says who and which launch. Pure
+functions of the record and the standards; the CLI writes the files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
+from trilink.errors import TrilinkError
+
+SCHEMA_VERSION = 1
+
+
+class StandardsInvalidError(FileInvalidError):
+    """A standards file failed validation."""
+
+
+class RunRecordError(TrilinkError):
+    """The run folder has no readable record."""
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    what: str = Field(min_length=1)
+    measure: str
+    over_nations: Literal["all", "any"] = "all"
+    standard_max: float = Field(gt=0)
+    unit: Literal["s", "km"] = "s"
+    basis: str = ""
+
+    @field_validator("measure")
+    @classmethod
+    def _measure(cls, value: str) -> str:
+        per_nation = {"first_detection_s", "first_track_s", "first_partner_track_s",
+                      "first_warning_s", "first_known_s", "impact_error_km_at_120s",
+                      "impact_error_km_at_300s", "impact_error_km_at_warning"}
+        per_launch = {"consultation.opened_s", "consultation.all_joined_s",
+                      "consultation.statement_released_s"}
+        if value not in per_nation | per_launch:
+            raise ValueError(f"unknown measure {value!r}; expected one of "
+                             + ", ".join(sorted(per_nation | per_launch)))
+        return value
+
+
+class Standards(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    objectives: tuple[Objective, ...] = Field(min_length=1)
+
+
+def load_standards(path: str | Path) -> Standards:
+    from trilink.exercise.programme import shipped_programmes_dir
+
+    p = Path(path)
+    if not p.is_file():
+        shipped = shipped_programmes_dir() / f"{path}.yaml"
+        if not shipped.is_file():
+            raise StandardsInvalidError([FileProblem(str(path), 0, "(file)", "no such file")])
+        p = shipped
+    standards, _ = parse_yaml_model(p.read_text(encoding="utf-8"), str(p), Standards,
+                                    StandardsInvalidError)
+    return standards
+
+
+@dataclass(frozen=True)
+class Finding:
+    launch: str
+    nation: str | None
+    value: float | None
+    met: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    objective: Objective
+    value: float | None  # the deciding value (worst launch); None if never achieved
+    met: bool | None  # None: nothing to measure (no launches)
+    why: str
+    findings: tuple[Finding, ...]
+
+
+def _measure(entry: dict[str, Any], launch: dict[str, Any], name: str) -> float | None:
+    if name.startswith("consultation."):
+        v = (launch.get("consultation") or {}).get(name.split(".", 1)[1])
+    else:
+        v = entry.get(name)
+    if v is None:
+        return None
+    x = float(v)
+    return x if math.isfinite(x) else None
+
+
+def score(record: dict[str, Any], standards: Standards) -> list[Result]:
+    summary = record.get("summary") or {}
+    launches = summary.get("launches") or []
+    out = []
+    for obj in standards.objectives:
+        findings: list[Finding] = []
+        deciding: list[float | None] = []
+        for launch in launches:
+            lid = str(launch["id"]).split("/")[-1]
+            if obj.measure.startswith("consultation."):
+                v = _measure({}, launch, obj.measure)
+                ok = v is not None and v <= obj.standard_max
+                findings.append(Finding(lid, None, v, ok))
+                deciding.append(v)
+                continue
+            per = []
+            for nation, entry in sorted(launch["nations"].items()):
+                v = _measure(entry, launch, obj.measure)
+                ok = v is not None and v <= obj.standard_max
+                findings.append(Finding(lid, nation, v, ok))
+                per.append(v)
+            if obj.over_nations == "all":
+                deciding.append(None if any(v is None for v in per) else max(
+                    v for v in per if v is not None))
+            else:
+                got = [v for v in per if v is not None]
+                deciding.append(min(got) if got else None)
+        if not launches:
+            out.append(Result(obj, None, None, "no launches in the run", ()))
+            continue
+        value = None if any(v is None for v in deciding) else max(
+            v for v in deciding if v is not None)
+        met = value is not None and value <= obj.standard_max
+        out.append(Result(obj, value, met, _why(obj, findings, met), tuple(findings)))
+    return out
+
+
+def _why(obj: Objective, findings: list[Finding], met: bool) -> str:
+    unit = obj.unit
+    if met:
+        worst = max((f for f in findings if f.value is not None and f.met),
+                    key=lambda f: f.value or 0.0, default=None)
+        return ("met" + (f"; worst {worst.value:g} {unit} ({worst.launch}"
+                         + (f", {worst.nation})" if worst.nation else ")") if worst else ""))
+    missing = [f for f in findings if f.value is None]
+    slow = [f for f in findings if f.value is not None and not f.met]
+    if obj.over_nations == "any" and findings and findings[0].nation is not None:
+        by_launch: dict[str, list[Finding]] = {}
+        for f in findings:
+            by_launch.setdefault(f.launch, []).append(f)
+        failed = [lid for lid, fs in by_launch.items() if not any(f.met for f in fs)]
+        return f"no participant met {obj.standard_max:g} {unit} for " + ", ".join(failed)
+    parts = []
+    if missing:
+        parts.append("never: " + ", ".join(f"{f.nation + ' ' if f.nation else ''}{f.launch}"
+                                           for f in missing[:6])
+                     + (" …" if len(missing) > 6 else ""))
+    if slow:
+        parts.append("over the standard: " + ", ".join(
+            f"{f.nation + ' ' if f.nation else ''}{f.launch} {f.value:g} {unit}"
+            for f in slow[:6]) + (" …" if len(slow) > 6 else ""))
+    return "; ".join(parts)
+
+
+def read_record(run_dir: Path) -> dict[str, Any]:
+    path = Path(run_dir) / "record.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunRecordError(f"{path}: no such file (expected a `trilink run` or "
+                             "`trilink live` folder)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RunRecordError(f"{path}: not a readable JSON record: {exc}") from None
+    if not isinstance(record, dict) or "summary" not in record:
+        raise RunRecordError(f"{path}: summary: expected the record of a run")
+    return record
+
+
+def after_action(record: dict[str, Any], standards: Standards, results: list[Result],
+                 history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The after-action report as JSON, with each objective's earlier results."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+    summary = record.get("summary") or {}
+    scenario = record.get("scenario") or {}
+    earlier = [h for h in history if h.get("standards") == standards.id]
+    objectives = []
+    for r in results:
+        prev = [{"run": h["run"], "value": o["value"], "met": o["met"]}
+                for h in earlier for o in h["objectives"] if o["id"] == r.objective.id]
+        objectives.append({
+            "id": r.objective.id, "what": r.objective.what, "measure": r.objective.measure,
+            "standard_max": r.objective.standard_max, "unit": r.objective.unit,
+            "value": r.value, "met": r.met, "why": r.why, "basis": r.objective.basis,
+            "findings": [{"launch": f.launch, "nation": f.nation, "value": f.value,
+                          "met": f.met} for f in r.findings],
+            "earlier": prev})
+    return {"schema_version": SCHEMA_VERSION, "standards": standards.id,
+            "standards_name": standards.name,
+            "run": {"scenario": summary.get("scenario"), "seed": summary.get("seed"),
+                    "regime": summary.get("regime"), "record_sha256_16": digest,
+                    "title": scenario.get("title")},
+            "met": sum(1 for r in results if r.met), "not_met": sum(
+                1 for r in results if r.met is False), "objectives": objectives}
+
+
+def after_action_html(doc: dict[str, Any]) -> str:
+    rows = []
+    for o in doc["objectives"]:
+        verdict = {True: "met", False: "NOT MET", None: "not measured"}[o["met"]]
+        colour = {True: "#009E73", False: "#D55E00", None: "#999999"}[o["met"]]
+        value = "never" if o["value"] is None else f"{o['value']:g} {o['unit']}"
+        trend = ", ".join(
+            f"{'never' if e['value'] is None else format(e['value'], 'g')}"
+            f" ({'met' if e['met'] else 'not met'})" for e in o["earlier"]) or "-"
+        rows.append(
+            f"<tr><td><b>{escape(o['id'])}</b><br>{escape(o['what'])}</td>"
+            f"<td>≤ {o['standard_max']:g} {escape(o['unit'])}</td><td>{escape(value)}</td>"
+            f'<td style="color:{colour};font-weight:bold">{verdict}</td>'
+            f"<td>{escape(o['why'])}</td><td>{escape(trend)}</td>"
+            f"<td class=basis>{escape(o['basis'])}</td></tr>")
+    run = doc["run"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>After-action report: {escape(
+        str(run['scenario']))}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:24px;max-width:1200px}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:6px 8px;
+font-size:14px;vertical-align:top}}.basis{{color:#555;font-size:12px}}</style></head>
+<body><h1>After-action report</h1>
+<p><b>{escape(str(run['title'] or run['scenario']))}</b> — seed {escape(str(run['seed']))},
+regime {escape(str(run['regime']))}, record {escape(run['record_sha256_16'])}.<br>
+Standards: {escape(doc['standards_name'])} ({escape(doc['standards'])}):
+{doc['met']} met, {doc['not_met']} not met. A simulated exercise: the measures come from
+trilink's models, not from real forces.</p>
+<table><tr><th>objective</th><th>standard</th><th>result</th><th>verdict</th><th>why</th>
+<th>earlier runs</th><th>basis of the standard</th></tr>
+{''.join(rows)}</table></body></html>
+"""
