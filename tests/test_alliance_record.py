@@ -133,3 +133,20 @@ def test_date_outside_the_span_is_one_line(capsys: pytest.CaptureFixture[str]) -
     assert err.count("\n") == 1 and "2014-01-01" in err
     assert main(["record", "at", "not-a-date"]) == 2
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_timeline_puts_record_exercises_and_launches_on_one_axis(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from trilink.alliance.timeline import launch_marks, record_marks
+
+    marks = record_marks(shipped_registry())
+    lanes = {m.lane for m in marks}
+    assert lanes == {"agreements", "meetings", "frameworks", "exercises"}
+    assert len(launch_marks()) >= 15
+    out = tmp_path / "timeline.html"
+    assert main(["record", "timeline", "--out", str(out), "--plan",
+                 "programme-2026-2028"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Camp David" in html and "Hwasong-15" in html
+    assert html.count("(planned, notional)") == 17
+    assert "<script" not in html

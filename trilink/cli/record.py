@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -84,6 +85,33 @@ def record_check(
                     + (f": {', '.join(p.events)})" if p.events else ")"))
     if any(not c.kept for c in checks):
         raise typer.Exit(1)
+
+
+@record_app.command("timeline")
+def record_timeline(
+    out: Annotated[Path, typer.Option("--out", help="the page to write (HTML)")],
+    plan: Annotated[str | None, typer.Option(
+        help="also draw this exercise programme's schedule (file or shipped id)")] = None,
+) -> None:
+    """The record, exercises and launches on one time axis, as a page."""
+    from trilink.alliance.timeline import Mark
+    from trilink.alliance.timeline import record_timeline as draw
+    from trilink.report.files import write_atomic
+
+    planned: list[Mark] = []
+    if plan is not None:
+        from trilink.exercise.programme import load_programme
+        from trilink.exercise.schedule import schedule
+
+        for it in schedule(load_programme(plan)).items:
+            planned.append(Mark("exercises", it.first_day, it.last_day,
+                                f"{it.occurrence.series.name} {it.occurrence.label}",
+                                it.occurrence.series.sources[0], planned=True))
+    try:
+        path = write_atomic(out.parent, out.name, draw(planned=planned))
+    except OSError as exc:
+        fail(f"--out: cannot write {out}: {exc.strerror or exc}")
+    say(str(path))
 
 
 def register(app: typer.Typer) -> None:
