@@ -26,6 +26,8 @@ from trilink.cli import (
     record,
     run,
     scenarios,
+    screen,
+    serve,
 )
 from trilink.cli.common import complain, say
 from trilink.cli.run import run_summary_line
@@ -47,7 +49,8 @@ app = typer.Typer(
 )
 
 # The command groups, in the order `trilink --help` lists them.
-GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, hotline, record, exercise)
+GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, hotline, record, exercise,
+          screen, serve)
 for _group in GROUPS:
     _group.register(app)
 
