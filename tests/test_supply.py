@@ -107,3 +107,12 @@ def test_replay_report_has_intervals_and_says_what_is_simulated(
     assert main(["supply", "replay", "2023-gallium", "--runs", "10", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out["nations"]) == {"USA", "JPN", "KOR"}
+
+
+def test_replay_report_page(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert main(["supply", "replay", "2019-fluorine", "--runs", "5", "--out",
+                 str(tmp_path)]) == 0
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Partly simulated" in html and "SIMULATED" in html  # hollow-dot tooltips
+    assert "KOR removed from Japan" in html and "<script" not in html
+    assert json.loads((tmp_path / "replay.json").read_text())["runs"] == 5

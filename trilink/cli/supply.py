@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -72,12 +73,25 @@ def supply_replay(
     runs: Annotated[int, typer.Option(min=2, max=10_000, help="Monte Carlo runs")] = 50,
     seed: Annotated[int, typer.Option(min=0, help="master seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+    out_dir: Annotated[Path | None, typer.Option(
+        "--out", help="also write DIR/replay.json and DIR/report.html")] = None,
 ) -> None:
     """When each nation would have been warned, alone and with the EWS's sharing, with
     95 % confidence intervals (days after the control took effect; simulated parts named)."""
     from trilink.supply.replay import compare_replay
 
     doc = compare_replay(replay, runs=runs, seed=seed)
+    if out_dir is not None:
+        import json
+
+        from trilink.report.files import write_atomic
+        from trilink.supply.report import replay_html
+
+        try:
+            write_atomic(out_dir, "replay.json", json.dumps(doc, indent=2) + "\n")
+            write_atomic(out_dir, "report.html", replay_html(replay, doc, seed))
+        except OSError as exc:
+            fail(f"--out: cannot write to {exc.filename or out_dir}: {exc.strerror or exc}")
     if as_json:
         emit_json(doc)
         return
