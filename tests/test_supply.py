@@ -94,14 +94,17 @@ def test_sharing_is_never_later_than_alone(name: str) -> None:
     for seed in range(20):
         r = run_once(replay, seed)
         for n in replay.nations:
-            assert r.warn_day["ews"][n] <= r.warn_day["alone"][n]
+            assert r.warn_day["2024-01-01"][n] <= r.warn_day["record"][n] \
+                <= r.warn_day["alone"][n]
 
 
 def test_replay_report_has_intervals_and_says_what_is_simulated(
         capsys: pytest.CaptureFixture[str]) -> None:
     doc = compare_replay("2019-fluorine", runs=20)
     kor = doc["nations"]["KOR"]  # type: ignore[index]
-    assert kor["ews_minus_alone"]["ci_high"] < 0  # Korea learns earlier with sharing
+    # No EWS in 2019: the record shares nothing; today's agreements would have.
+    assert kor["record_minus_alone"]["mean"] == 0.0
+    assert kor["2024-01-01_minus_alone"]["ci_high"] < 0
     assert kor["watch_day"] == -3.0  # the 2019-07-01 announcement, before 07-04
     assert "simulated" in doc["simulated"]["note"]  # type: ignore[index]
     assert main(["supply", "replay", "2023-gallium", "--runs", "10", "--json"]) == 0

@@ -72,15 +72,26 @@ def supply_replay(
     replay: Annotated[str, typer.Argument(help="2019-fluorine, 2023-gallium, or a file")],
     runs: Annotated[int, typer.Option(min=2, max=10_000, help="Monte Carlo runs")] = 50,
     seed: Annotated[int, typer.Option(min=0, help="master seed")] = 0,
+    regimes: Annotated[str, typer.Option(
+        help="comma-separated: alone, record (agreements as they stood), a date YYYY-MM-DD "
+             "(the agreements in force then, applied throughout) or a regime id; the first "
+             "is the baseline")] = "alone,record,2024-01-01",
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
     out_dir: Annotated[Path | None, typer.Option(
         "--out", help="also write DIR/replay.json and DIR/report.html")] = None,
 ) -> None:
-    """When each nation would have been warned, alone and with the EWS's sharing, with
-    95 % confidence intervals (days after the control took effect; simulated parts named)."""
+    """When each nation would have been warned under each sharing regime, with 95 %
+    confidence intervals (days after the control took effect; simulated parts named)."""
+    from trilink.sharing import AgreementInvalidError
     from trilink.supply.replay import compare_replay
 
-    doc = compare_replay(replay, runs=runs, seed=seed)
+    labels = tuple(r.strip() for r in regimes.split(",") if r.strip())
+    if not labels:
+        fail("--regimes: give at least one regime")
+    try:
+        doc = compare_replay(replay, runs=runs, seed=seed, regimes=labels)
+    except AgreementInvalidError as exc:
+        fail(f"--regimes: {exc.errors[0].problem}")
     if out_dir is not None:
         import json
 
@@ -106,9 +117,12 @@ def supply_replay(
             if c["mean"] is None:
                 return f"never in {c['never']} run(s)"
             return f"day {c['mean']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
-        say(f"  {n}: watch day {v['watch_day']:+.0f} (announcement); warned alone "
-            f"{fmt(v['alone'])}, with sharing {fmt(v['ews'])}; difference "
-            f"{fmt(v['ews_minus_alone'])}")
+        base = labels[0]
+        parts = [f"{r} {fmt(v[r])}" + ("" if r == base else
+                                         f" (vs {base} {fmt(v[f'{r}_minus_{base}'])})")
+                 for r in labels]
+        say(f"  {n}: watch day {v['watch_day']:+.0f} (announcement); warned: "
+            + "; ".join(parts))
 
 
 def register(app: typer.Typer) -> None:

@@ -48,6 +48,8 @@ class DataKind(StrEnum):
     HOTLINE = "hotline"
     CYBER_INDICATOR = "cyber_indicator"
     STATEMENT = "statement"
+    SUPPLY_INDICATOR = "supply_indicator"  # early-warning series and shortage alarms
+    CONTROL_LIST = "control_list"  # export-control measures and country-group changes
 
 
 class EventKind(StrEnum):

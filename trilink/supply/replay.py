@@ -1,14 +1,23 @@
-"""Replays of supply shocks: when would each nation have been warned, alone and with the
-early-warning system's sharing — Monte Carlo over the simulated parts, with 95 %
-confidence intervals.
+"""Replays of supply shocks: when would each nation have been warned under each sharing
+regime — Monte Carlo over the simulated parts, with 95 % confidence intervals.
 
 Per run (seeded): the public series is built (published months exact, the rest
 simulated) and watched by :class:`~trilink.supply.detect.ShockDetector`; its alarm
 reaches every nation on the day the alarming month is published. Each private signal
-(data only its observer holds) fires after a lognormal delay; with sharing, it reaches
-the partners after the EWS's delay too. A nation's *watch* date is the control's
-announcement (public, a leading signal); its *warning* date the first detection it
-learns of. Days are counted from the control's effective date.
+(data only its observer holds) fires after a lognormal delay, and reaches a partner only
+if the regime's agreements route a ``supply_indicator`` from the observer to it at that
+moment, after the route's latency (``trilink/data/agreements/supply-chain-ews-2023.yaml``:
+two days, via diplomatic missions). Regimes, as in ``trilink compare``:
+
+- ``alone`` — nobody shares;
+- ``record`` — the agreements as they stood at each moment (no EWS before 2023-08-18);
+- a date ``YYYY-MM-DD`` — the agreements in force on that date, applied throughout (a
+  what-if: 2024-01-01 asks what today's EWS would have bought in 2019);
+- a shipped regime id.
+
+A nation's *watch* date is the control's announcement (public, a leading signal); its
+*warning* date the first detection it learns of. Days count from the control's
+effective date.
 """
 
 from __future__ import annotations
@@ -24,11 +33,13 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
+from trilink.sharing.agreements import DataKind
+from trilink.sharing.policy import Direct, Policy, Relay, policy_for
 from trilink.supply.controls import shipped_controls
 from trilink.supply.detect import ShockDetector
 from trilink.supply.series import build, shipped_series
 
-REGIMES = ("alone", "ews")
+DEFAULT_REGIMES = ("alone", "record", "2024-01-01")
 
 
 class ReplayInvalidError(FileInvalidError):
@@ -51,8 +62,6 @@ class Replay(BaseModel):
     control: str
     series: str
     private: tuple[Private, ...] = ()
-    sharing_delay_median_days: float = Field(ge=0, le=60)
-    sharing_delay_sigma: float = Field(ge=0, le=2)
 
 
 def shipped_replays_dir() -> Path:
@@ -89,7 +98,30 @@ class RunResult:
     published_months: int
 
 
-def run_once(replay: Replay, seed: int) -> RunResult:
+def regime_policy(label: str) -> Policy | None:
+    """``alone`` → None (no sharing); ``record``, a date or a regime id → its policy."""
+    if label == "alone":
+        return None
+    if label == "record":
+        return policy_for(None, None)
+    try:
+        day = dt.date.fromisoformat(label)
+    except ValueError:
+        return policy_for(label, None)
+    return policy_for(None, day)
+
+
+def _delay_days(policy: Policy, sender: str, recipient: str, when: dt.datetime) -> float:
+    """Days for a supply indicator from sender to recipient, or inf if not allowed."""
+    route = policy.route(sender, recipient, DataKind.SUPPLY_INDICATOR, when,
+                         frozenset({sender, recipient}), sender)
+    if isinstance(route, Direct | Relay):
+        return route.latency_s / 86400.0
+    return math.inf
+
+
+def run_once(replay: Replay, seed: int,
+             regimes: tuple[str, ...] = DEFAULT_REGIMES) -> RunResult:
     control = next(m for m in shipped_controls().measures if m.id == replay.control)
     effective = control.effective
     series = build(shipped_series()[replay.series], seed)
@@ -107,15 +139,17 @@ def run_once(replay: Replay, seed: int) -> RunResult:
     rng = np.random.default_rng([seed, 7, sum(map(ord, replay.id))])
     private = [(p.observer, float(p.median_days * math.exp(rng.normal(0, p.sigma))))
                for p in replay.private]
-    share = [float(replay.sharing_delay_median_days
-                   * math.exp(rng.normal(0, replay.sharing_delay_sigma))) for _ in private]
     watch = float((control.announced - effective).days)
-    warn: dict[str, dict[str, float]] = {r: {} for r in REGIMES}
-    for n in replay.nations:
-        own = [d for who, d in private if who == n]
-        warn["alone"][n] = min([public_day, *own])
-        shared = [d + s for (who, d), s in zip(private, share, strict=True) if who != n]
-        warn["ews"][n] = min([public_day, *own, *shared])
+    start = dt.datetime(effective.year, effective.month, effective.day, tzinfo=dt.UTC)
+    warn: dict[str, dict[str, float]] = {r: {} for r in regimes}
+    for label in regimes:
+        policy = _policies(label)
+        for n in replay.nations:
+            heard = [d for who, d in private if who == n]
+            if policy is not None:
+                heard += [d + _delay_days(policy, who, n, start + dt.timedelta(days=d))
+                          for who, d in private if who != n]
+            warn[label][n] = min([public_day, *heard])
     return RunResult({n: watch for n in replay.nations}, warn, alarm_month,
                      sum(1 for p in series.published if not p),
                      sum(1 for p in series.published if p))
@@ -132,23 +166,33 @@ def _ci(values: list[float]) -> dict[str, float | None]:
             "ci_high": round(float(a.mean()) + half, 1), "never": 0}
 
 
-def compare_replay(name: str, runs: int = 50, seed: int = 0) -> dict[str, object]:
+@functools.cache
+def _policies(label: str) -> Policy | None:
+    return regime_policy(label)
+
+
+def compare_replay(name: str, runs: int = 50, seed: int = 0,
+                   regimes: tuple[str, ...] = DEFAULT_REGIMES) -> dict[str, object]:
     """Warning days per nation and regime over ``runs`` seeded runs, with 95 % CIs of
-    the mean and of the paired difference (ews − alone; negative = earlier)."""
+    the mean and of the paired difference to the first regime (negative = earlier)."""
     replay = load_replay(name)
     control = next(m for m in shipped_controls().measures if m.id == replay.control)
-    results = [run_once(replay, seed * 100_003 + i) for i in range(runs)]
+    results = [run_once(replay, seed * 100_003 + i, regimes) for i in range(runs)]
+    base = regimes[0]
     nations: dict[str, object] = {}
     for n in replay.nations:
-        alone = [r.warn_day["alone"][n] for r in results]
-        ews = [r.warn_day["ews"][n] for r in results]
-        nations[n] = {
-            "watch_day": results[0].watch_day[n],
-            "alone": _ci(alone), "ews": _ci(ews),
-            "ews_minus_alone": _ci([b - a for a, b in zip(alone, ews, strict=True)]),
-        }
+        entry: dict[str, object] = {"watch_day": results[0].watch_day[n]}
+        first = [r.warn_day[base][n] for r in results]
+        for label in regimes:
+            days = [r.warn_day[label][n] for r in results]
+            entry[label] = _ci(days)
+            if label != base:
+                entry[f"{label}_minus_{base}"] = _ci(
+                    [b - a for a, b in zip(first, days, strict=True)])
+        nations[n] = entry
     months = sorted({r.public_alarm_month for r in results if r.public_alarm_month})
     return {"replay": replay.id, "title": replay.title, "runs": runs, "seed": seed,
+            "regimes": list(regimes), "baseline": base,
             "control": control.id, "announced": control.announced.isoformat(),
             "effective": control.effective.isoformat(),
             "days_from": "the control's effective date",

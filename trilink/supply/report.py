@@ -82,6 +82,8 @@ def replay_html(name: str, doc: dict[str, object], seed: int = 0) -> str:
         published_on = series.available_on(series.months.index(alarm))
         marks[alarm] = f"alarm ({alarm}, published {published_on})"
     rows = []
+    regimes = [str(r) for r in doc["regimes"]]  # type: ignore[attr-defined]
+    base = regimes[0]
     nations = doc["nations"]
     assert isinstance(nations, dict)
     for n, v in nations.items():
@@ -89,9 +91,10 @@ def replay_html(name: str, doc: dict[str, object], seed: int = 0) -> str:
             if c["mean"] is None:
                 return f"never in {c['never']} run(s)"
             return f"{c['mean']:+.1f} [{c['ci_low']:+.1f}, {c['ci_high']:+.1f}]"
-        rows.append(f"<tr><td>{escape(n)}</td><td>{v['watch_day']:+.0f}</td>"
-                    f"<td>{cell(v['alone'])}</td><td>{cell(v['ews'])}</td>"
-                    f"<td>{cell(v['ews_minus_alone'])}</td></tr>")
+        cells = "".join(f"<td>{cell(v[r])}</td>" for r in regimes)
+        diffs = "".join(f"<td>{cell(v[f'{r}_minus_{base}'])}</td>" for r in regimes[1:])
+        rows.append(f"<tr><td>{escape(n)}</td><td>{v['watch_day']:+.0f}</td>{cells}{diffs}"
+                    "</tr>")
     start = control.announced - dt.timedelta(days=365)
     end = control.effective + dt.timedelta(days=365 * 4)
     changes = "".join(f"<tr><td>{c.day.isoformat()}</td><td>{escape(c.imposed_by)}</td>"
@@ -118,8 +121,12 @@ delays are assumptions of the replay file: {signals}.</p>
 to {escape(series.spec.partner)} (seed {seed})</h2>
 {series_svg(series, marks)}
 <h2>When each nation is warned (days after {control.effective.isoformat()}, {doc['runs']} runs)</h2>
-<table><tr><th>nation</th><th>watch (announcement)</th><th>warned alone</th>
-<th>warned with EWS sharing</th><th>difference (95 % CI)</th></tr>{''.join(rows)}</table>
+<p>Regimes: <code>alone</code> — nobody shares; <code>record</code> — the agreements as
+they stood (the EWS from 2023-08-18); a date — the agreements in force that day, applied
+throughout (a what-if). Means with 95 % confidence intervals.</p>
+<table><tr><th>nation</th><th>watch (announcement)</th>{''.join(f"<th>{escape(r)}</th>"
+for r in regimes)}{''.join(f"<th>{escape(r)} − {escape(base)}</th>" for r in regimes[1:])}
+</tr>{''.join(rows)}</table>
 <h2>Control-list changes around the event</h2>
 <table><tr><th>in force</th><th>by</th><th>what</th><th></th></tr>{changes}</table>
 <h2>Published figures</h2><ul>{''.join(published)}</ul>
