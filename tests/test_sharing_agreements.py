@@ -27,6 +27,7 @@ KST = dt.timezone(dt.timedelta(hours=9))
 SHIPPED = {
     "camp-david-2023",
     "gsomia",
+    "supply-chain-ews-2023",
     "tisa",
     "trilateral-realtime-2023",
     "us-jpn-alliance",
