@@ -98,3 +98,12 @@ def test_missing_record_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["exercise", "score", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "record.json" in err
+
+
+def test_a_live_runs_summary_is_scored_too(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "live"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps(_record(T1={})["summary"]), encoding="utf-8")
+    assert main(["exercise", "score", str(run), "--out", str(tmp_path / "aar")]) == 0
+    assert "7 objective(s) met" in capsys.readouterr().out

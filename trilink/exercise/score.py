@@ -174,12 +174,17 @@ def _why(obj: Objective, findings: list[Finding], met: bool) -> str:
 
 
 def read_record(run_dir: Path) -> dict[str, Any]:
+    """The run's record.json, or (a live run's folder) its summary.json wrapped alike."""
     path = Path(run_dir) / "record.json"
+    if not path.is_file() and (Path(run_dir) / "summary.json").is_file():
+        path = Path(run_dir) / "summary.json"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
+        if path.name == "summary.json" and isinstance(record, dict):
+            record = {"summary": record, "scenario": {"id": record.get("scenario")}}
     except FileNotFoundError:
-        raise RunRecordError(f"{path}: no such file (expected a `trilink run` or "
-                             "`trilink live` folder)") from None
+        raise RunRecordError(f"{Path(run_dir) / 'record.json'}: no such file (expected a "
+                             "`trilink run` or `trilink live` folder)") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunRecordError(f"{path}: not a readable JSON record: {exc}") from None
     if not isinstance(record, dict) or "summary" not in record:
