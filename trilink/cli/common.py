@@ -6,6 +6,7 @@ exit with status 2; they never show a traceback (see :func:`trilink.cli.main`).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any, NoReturn
@@ -58,3 +59,10 @@ def positive(value: float, flag: str) -> float:
         fail(f"{flag}: expected a positive number of seconds, got {value}")
     return value
 
+
+def parse_day(text: str, flag: str) -> dt.date:
+    """A YYYY-MM-DD flag, or one line naming the flag."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        fail(f"{flag}: {text!r} is not a date (expected YYYY-MM-DD)")

@@ -4,23 +4,15 @@ which cadence commitments were kept."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from trilink.cli.common import emit_json, fail, say
+from trilink.cli.common import emit_json, fail, parse_day, say
 
 record_app = typer.Typer(help="The alliance's public record: agreements, meetings, "
                               "frameworks, exercises, commitments.", no_args_is_help=True)
-
-
-def _day(text: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"{flag}: {text!r} is not a date (expected YYYY-MM-DD)")
 
 
 def _line_json(line: Any) -> dict[str, Any]:
@@ -35,7 +27,7 @@ def record_at(
     """What was in force on DATE — agreements, frameworks, commitments — with sources."""
     from trilink.alliance.record import in_force_at
 
-    answer = in_force_at(_day(date, "DATE"))
+    answer = in_force_at(parse_day(date, "DATE"))
     sections = (("in force", answer.agreements), ("not in force", answer.not_in_force),
                 ("frameworks in effect", answer.frameworks),
                 ("commitments made", answer.commitments),
@@ -69,7 +61,7 @@ def record_check(
     Exit 1 if any lapsed."""
     from trilink.alliance.record import check_commitments
 
-    checks = check_commitments(_day(as_of, "--as-of") if as_of else None)
+    checks = check_commitments(parse_day(as_of, "--as-of") if as_of else None)
     if as_json:
         emit_json([{"id": c.commitment.id, "what": c.commitment.what,
                     "made_by": c.commitment.made_by, "kept": c.kept,

@@ -10,17 +10,10 @@ from typing import Annotated
 
 import typer
 
-from trilink.cli.common import emit_json, fail, say
+from trilink.cli.common import emit_json, fail, parse_day, say
 
 supply_app = typer.Typer(help="Economic security: export controls and the supply-chain "
                               "early-warning system.", no_args_is_help=True)
-
-
-def _day(text: str, flag: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail(f"{flag}: {text!r} is not a date (expected YYYY-MM-DD)")
 
 
 @supply_app.command("controls")
@@ -34,7 +27,7 @@ def supply_controls(
     """What applied to an export of ITEM from one nation to another on DATE, with sources."""
     from trilink.supply.controls import what_applied
 
-    day = _day(date, "--date")
+    day = parse_day(date, "--date")
     found = what_applied(origin.upper(), destination.upper(), item, day)
     if as_json:
         emit_json([{"what": a.what, "since": None if a.since == dt.date.min else
@@ -59,7 +52,7 @@ def supply_changes(
     """Control-list changes between two dates (each one an alert to the partners)."""
     from trilink.supply.controls import changes_between
 
-    changes = changes_between(_day(start, "--since"), _day(end, "--until"))
+    changes = changes_between(parse_day(start, "--since"), parse_day(end, "--until"))
     if as_json:
         emit_json([{**dataclasses.asdict(c), "day": c.day.isoformat()} for c in changes])
         return
