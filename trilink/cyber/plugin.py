@@ -1,0 +1,77 @@
+"""The cyber kind on the national node (contract C1, :mod:`trilink.kinds.base`).
+
+:class:`CyberPlugin` wraps a :class:`~trilink.cyber.book.CyberBook`. Cyber envelopes the
+node verified and policy-checked come in through :meth:`on_envelope` and are checked
+again here, object by object (STIX validity, TLP against the path they came by); the
+nation's own publications are queued with :meth:`submit` (CLI, scenario, or a TAXII add)
+and go out on the node's next :meth:`tick`, as one ``cyber_indicator`` envelope per
+partner and releasability. Refusals are audit notes; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from trilink.cyber.book import BookOutput, CyberBook
+from trilink.kinds.base import AuditNote, PluginOutput, Send
+from trilink.sharing.envelope import Envelope, Kind
+
+
+@dataclass(order=True)
+class _Queued:
+    at_s: float
+    n: int
+    objects: list[object] = field(compare=False)
+    rel_to: tuple[str, ...] = field(compare=False)
+
+
+class CyberPlugin:
+    """See the module docstring."""
+
+    kinds: tuple[Kind, ...] = (Kind.CYBER_INDICATOR,)
+
+    def __init__(self, book: CyberBook) -> None:
+        self.book = book
+        self._queue: list[_Queued] = []
+        self._n = 0
+
+    def submit(self, objects: Iterable[object], rel_to: Iterable[str], at_s: float) -> None:
+        """Queue the nation's own objects for publication at ``at_s``."""
+        heapq.heappush(self._queue, _Queued(at_s, self._n, list(objects),
+                                            tuple(sorted(set(rel_to)))))
+        self._n += 1
+
+    def _convert(self, done: BookOutput, now_s: float, peer: str | None = None) -> PluginOutput:
+        out = PluginOutput(events=list(done.events))
+        for s in done.shares:
+            out.sends.append(Send(s.to, Kind.CYBER_INDICATOR, s.rel_to, s.payload))
+        for note in done.notes:
+            rejected = "refused" in note
+            out.notes.append(AuditNote(now_s, "rejected" if rejected else "escalated", peer,
+                                       Kind.CYBER_INDICATOR.value, note[:2000]))
+        return out
+
+    def on_envelope(self, env: Envelope, now_s: float) -> PluginOutput:
+        deliverer = env.via[-1] if env.via else env.sender
+        done = self.book.receive(env.payload, originator=env.originator, sender=deliverer,
+                                 via=tuple(env.via), rel_to=env.rel_to, now_s=now_s)
+        return self._convert(done, now_s, env.originator)
+
+    def tick(self, now_s: float) -> PluginOutput:
+        out = PluginOutput()
+        while self._queue and self._queue[0].at_s <= now_s:
+            q = heapq.heappop(self._queue)
+            out.extend(self._convert(self.book.publish(q.objects, q.rel_to, now_s), now_s))
+        if self.book.pending or self.book.pending_events:  # TAXII adds since the last tick
+            done = BookOutput(list(self.book.pending), [], list(self.book.pending_events))
+            self.book.pending.clear()
+            self.book.pending_events.clear()
+            out.extend(self._convert(done, now_s))
+        return out
+
+    def next_wakeup_s(self) -> float | None:
+        if self.book.pending or self.book.pending_events:
+            return 0.0  # at once: a TAXII add waits for the node's next tick
+        return self._queue[0].at_s if self._queue else None
