@@ -19,6 +19,11 @@ ROWS = list(
 )
 TIMED = [r for r in ROWS if r["apogee_km"] and r["range_km"] and r["flight_time_s"]]
 
+# docs/physics.md: apogee and range within 0.05 %, bearing within 0.02 deg (the fit's
+# tolerances); the tests allow a stated margin of 0.01 % and 0.005 deg on top.
+SHAPE_REL = 5e-4 + 1e-4
+AZIMUTH_DEG = 0.02 + 0.005
+
 # The one row outside 3 %; see docs/physics.md for the figures and the reason.
 KNOWN_MISSES = {
     "2017-08-29-hwasong12-overflight": (
@@ -34,17 +39,18 @@ def test_reference_table_has_the_timed_events() -> None:
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r["event_id"] for r in ROWS])
-def test_fit_reproduces_apogee_and_range_within_one_percent(
+def test_fit_reproduces_apogee_and_range_within_the_documented_tolerance(
     row: dict[str, str], historical_flights: dict[str, LaunchFlight]
 ) -> None:
     lf = historical_flights[row["event_id"]]
     assert lf.fit.converged, lf.fit.message
     s = lf.fit.summary
-    assert s.apogee_m / 1e3 == pytest.approx(lf.launch.apogee_km, rel=0.01)
-    assert s.range_m / 1e3 == pytest.approx(float(row["range_km"]), rel=0.01)
+    assert s.apogee_m / 1e3 == pytest.approx(lf.launch.apogee_km, rel=SHAPE_REL)
+    assert s.range_m / 1e3 == pytest.approx(float(row["range_km"]), rel=SHAPE_REL)
     if row["apogee_km"]:
         assert lf.launch.apogee_km == float(row["apogee_km"])
-    assert np.degrees(s.impact_azimuth_rad) == pytest.approx(lf.launch.azimuth_deg, abs=0.05)
+    assert np.degrees(s.impact_azimuth_rad) == pytest.approx(lf.launch.azimuth_deg,
+                                                             abs=AZIMUTH_DEG)
 
 
 @pytest.mark.parametrize(
@@ -104,5 +110,5 @@ def test_fit_beyond_the_reference_table() -> None:
     ]
     for res, req in zip(fit_flights(reqs), reqs, strict=True):
         assert res.converged, res.message
-        assert res.summary.apogee_m == pytest.approx(req.apogee_m, rel=0.01)
-        assert res.summary.range_m == pytest.approx(req.range_m, rel=0.01)
+        assert res.summary.apogee_m == pytest.approx(req.apogee_m, rel=SHAPE_REL)
+        assert res.summary.range_m == pytest.approx(req.range_m, rel=SHAPE_REL)

@@ -32,9 +32,10 @@ def test_step_refinement_converges() -> None:
     for i in range(len(CASES)):
         a, b = coarse.row(i), fine.row(i)
         assert a.impacted and b.impacted
-        assert a.flight_time_s == pytest.approx(b.flight_time_s, abs=0.05)
-        # Impact points agree to metres over thousands of kilometres of flight.
-        assert np.linalg.norm(a.r_ecef_m[-1] - b.r_ecef_m[-1]) < 30.0
+        # docs/physics.md states <= 4 m and 1.4 ms (measured 2026-12-02: 3.97 m, 1.41 ms);
+        # the bounds add a stated margin of 1.5x on distance and 2x on time.
+        assert a.flight_time_s == pytest.approx(b.flight_time_s, abs=0.003)
+        assert np.linalg.norm(a.r_ecef_m[-1] - b.r_ecef_m[-1]) < 6.0
 
 
 def test_coast_matches_independent_inertial_integration() -> None:

@@ -78,6 +78,8 @@ def _summary_dict(fit: Any) -> dict[str, Any]:
             "heading_deg": round(float(np.degrees(fit.controls.heading_rad)), 3),
             "pitch_final_deg": round(float(np.degrees(fit.controls.pitch_final_rad)), 3),
             "energy_fraction": round(fit.controls.energy_fraction, 4),
+            "payload_kg": round(fit.request.profile.payload_kg, 1),
+            "burn_time_scale": round(fit.burn_time_scale, 4),
         },
     }
 
@@ -169,14 +171,15 @@ def trajectory(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
     """Fit a missile flight to a published apogee and range, and report it."""
-    from trilink.physics.fit import FitRequest, fit_flight
-    from trilink.physics.missiles import get_profile
+    from trilink.physics.fit import FitRequest
+    from trilink.physics.missiles import get_profile, is_class
+    from trilink.physics.solve import fit_class, fit_within_limits
 
     lat, lon = _parse_latlon(launch)
     if not 0.0 <= azimuth < 360.0:
         fail(f"--azimuth: expected degrees in [0, 360), got {azimuth}")
-    if not 0.0 < apogee_km <= 10000.0:
-        fail(f"--apogee-km: expected a height in (0, 10000] km, got {apogee_km}")
+    if not 0.0 < apogee_km <= 20000.0:
+        fail(f"--apogee-km: expected a height in (0, 20000] km, got {apogee_km}")
     if not 0.0 < range_km <= 16000.0:
         fail(f"--range-km: expected a range in (0, 16000] km, got {range_km}")
     if step_s <= 0:
@@ -188,23 +191,40 @@ def trajectory(
     if payload_kg is not None:
         if payload_kg <= 0:
             fail(f"--payload-kg: expected a positive mass, got {payload_kg}")
-        profile = profile.model_copy(update={"payload_kg": payload_kg})
+        profile = profile.model_copy(update={"payload_kg": payload_kg,
+                                             "payload_min_kg": None})
     request = FitRequest(
         float(np.radians(lat)), float(np.radians(lon)), float(np.radians(azimuth)),
         apogee_km * 1e3, range_km * 1e3, profile,
     )
-    fit = fit_flight(request)
+    choice_note: str | None = None
+    candidates: list[dict[str, Any]] = []
+    if is_class(missile) and payload_kg is None:
+        choice = fit_class(request, missile)
+        fit = choice.chosen
+        choice_note = choice.reason
+        candidates = [{"missile": k, "converged": r.converged,
+                       "energy_fraction": round(r.controls.energy_fraction, 4),
+                       "payload_kg": r.payload_kg} for k, r in choice.candidates]
+    else:
+        fit = fit_within_limits([request])[0]
     if not fit.converged:
         fail(f"--apogee-km/--range-km: {fit.message}")
     summary = _summary_dict(fit)
     summary["impact_zone"] = _impact_zone(fit.summary.impact_lat_rad, fit.summary.impact_lon_rad)
     summary["overflight"] = _zones_along(fit.flight)
+    if choice_note is not None:
+        summary["chosen_for_class"] = missile.strip().upper()
+        summary["choice"] = choice_note
+        summary["candidates"] = candidates
     track = _track(fit.flight, step_s)
     if as_json:
         emit_json({**summary, "track": track})
         return
-    _print_summary(f"{profile.name} from {lat:.4f}, {lon:.4f} toward {azimuth:.1f} deg", summary,
-                   None)
+    if choice_note is not None:
+        out.print(choice_note)
+    _print_summary(f"{fit.request.profile.name} from {lat:.4f}, {lon:.4f} toward "
+                   f"{azimuth:.1f} deg", summary, None)
     _print_track(track)
 
 
@@ -262,13 +282,21 @@ def fly(
 
 
 def flights(
-    as_json: Annotated[bool, typer.Option("--json", help="JSON array on stdout")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+    cross_validate: Annotated[bool, typer.Option(
+        "--cross-validate",
+        help="hold out each timed launch, calibrate on the rest, predict its flight time")
+    ] = False,
 ) -> None:
     """Every shipped historical launch: published flight time versus trilink's fit."""
     from trilink.sim.flights import fly_scenarios
     from trilink.sim.scenario import load_scenario, shipped_scenarios
 
-    results = fly_scenarios([load_scenario(s) for s in shipped_scenarios()])
+    scenarios = [load_scenario(s) for s in shipped_scenarios()]
+    if cross_validate:
+        _cross_validate(scenarios, as_json)
+        return
+    results = fly_scenarios(scenarios)
     rows: list[dict[str, Any]] = []
     for lf in results:
         s = lf.fit.summary
@@ -305,6 +333,72 @@ def flights(
     out.print(table)
 
 
+CLASS_ORDER = ("SRBM", "MRBM", "IRBM", "ICBM")
+TIME_TARGET = 0.03
+SHAPE_TARGET = 0.01
+
+
+def _cross_validate(scenarios: list[Any], as_json: bool) -> None:
+    from trilink.physics.calibration import cross_validate
+    from trilink.sim.flights import timed_cases
+
+    preds = cross_validate(timed_cases(scenarios))
+    rows: list[dict[str, Any]] = [
+        {
+            "event": p.case.event_id,
+            "launch": p.case.launch_id,
+            "missile": p.case.type_key,
+            "trained_on": list(p.trained_on),
+            "burn_time_scale": round(p.burn_time_scale, 3),
+            "payload_kg": p.fit.payload_kg,
+            "published_flight_time_s": p.case.published_flight_time_s,
+            "published_resolution_s": p.case.published_sigma_s,
+            "predicted_flight_time_s": round(p.fit.summary.flight_time_s, 1),
+            "flight_time_error_pct": round(100 * p.flight_time_error, 2),
+            "apogee_error_pct": round(100 * p.apogee_error, 3),
+            "range_error_pct": round(100 * p.range_error, 3),
+            "converged": p.fit.converged,
+            "within_target": bool(p.fit.converged
+                                  and abs(p.flight_time_error) <= TIME_TARGET
+                                  and abs(p.apogee_error) <= SHAPE_TARGET
+                                  and abs(p.range_error) <= SHAPE_TARGET),
+        }
+        for p in preds
+    ]
+    worst = max(rows, key=lambda r: abs(r["flight_time_error_pct"])) if rows else None
+    report = {
+        "method": "leave-one-out: per-type burn-time scale calibrated on the other launches "
+                  "of that type (weighted by published resolution), then the held-out "
+                  "flight fitted to its apogee and range alone",
+        "target": {"flight_time_pct": 100 * TIME_TARGET, "apogee_range_pct": 100 * SHAPE_TARGET},
+        "launches": rows,
+        "worst": worst,
+        "within_target": sum(r["within_target"] for r in rows),
+        "count": len(rows),
+    }
+    if as_json:
+        emit_json(report)
+        return
+    table = Table(title="Cross-validation (leave one out): predicted vs published",
+                  header_style="bold")
+    for col in ("event", "missile", "scale", "published s", "predicted s", "time", "apogee",
+                "range"):
+        table.add_column(col, justify="left" if col in ("event", "missile") else "right")
+    for r in rows:
+        table.add_row(
+            r["event"], r["missile"], f"{r['burn_time_scale']:.3f}",
+            f"{r['published_flight_time_s']:.0f}", f"{r['predicted_flight_time_s']:.0f}",
+            f"{r['flight_time_error_pct']:+.2f} %", f"{r['apogee_error_pct']:+.3f} %",
+            f"{r['range_error_pct']:+.3f} %",
+        )
+    out.print(table)
+    if worst is not None:
+        out.print(f"worst: {worst['event']} {worst['flight_time_error_pct']:+.2f} % "
+                  f"(published {worst['published_flight_time_s']:.0f} s, resolution "
+                  f"{worst['published_resolution_s']:.0f} s); "
+                  f"{report['within_target']}/{report['count']} within target")
+
+
 
 def missiles(
     as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
@@ -322,13 +416,16 @@ def missiles(
         )
         return
     table = Table(title="missile profiles", header_style="bold")
-    for col in ("name", "key", "class", "propellant", "stages", "launch t", "burn s", "default"):
+    for col in ("key", "name", "class", "propellant", "stages", "launch t", "burn s", "flight",
+                "default"):
         table.add_column(col)
     defaults = {v: k for k, v in cat.class_defaults.items()}
-    for key, p in cat.profiles.items():
+    for key, p in sorted(cat.profiles.items(),
+                         key=lambda kv: (CLASS_ORDER.index(kv[1].missile_class), kv[0])):
         table.add_row(
-            p.name, key, p.missile_class, p.propellant, str(len(p.stages)),
-            f"{p.launch_mass_kg / 1e3:.1f}", f"{p.total_burn_time_s:.0f}", defaults.get(key, ""),
+            key, p.name, p.missile_class, p.propellant, str(len(p.stages)),
+            f"{p.launch_mass_kg / 1e3:.1f}", f"{p.total_burn_time_s:.0f}", p.flight_profile,
+            defaults.get(key, ""),
         )
     out.print(table)
 

@@ -72,6 +72,10 @@ class FitResult:
     converged: bool
     iterations: int
     message: str
+    # What the fit chose inside the profile's physical limits (see trilink.physics.solve).
+    payload_kg: float | None = None
+    burn_time_scale: float = 1.0
+    nearest_feasible_m: tuple[float, float] | None = None  # (apogee, range) when refused
 
 
 def summarise(flight: Flight) -> FlightSummary:

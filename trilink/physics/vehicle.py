@@ -10,6 +10,13 @@ linearly to ``pitch_final_rad`` at ``pitch_end_s`` and is held there; the thrust
 stays in the plane through the Earth's centre, the launch site and the launch
 heading (a plane fixed in ECEF). Energy is managed by cutting the engines off at
 ``energy_fraction`` of the total nominal burn time (thrust termination).
+
+Glide types (a profile with a ``glide`` block): after burnout, once below the glider's
+pull-up height and while faster than its end speed, lift acts in the flight plane,
+perpendicular to the velocity and upward, of magnitude u · (L/D) · drag, with the command
+u = clip(0.5 − γ / 0.05 rad, 0, 1) on the flight-path angle γ: full lift when diving,
+none when climbing, so the glider pulls up and holds a near-level path. Rows without a
+glide block get exactly zero lift.
 """
 
 from __future__ import annotations
@@ -61,6 +68,9 @@ class VehicleBatch:
     pitch_final_rad: F  # (N,)
     plane_normal: F  # (N, 3) unit normal of the flight plane, ECEF
     r0_ecef_m: F  # (N, 3) launch point
+    lift_to_drag: F | None = None  # (N,) 0 where no glide vehicle; None: no row glides
+    glide_pull_up_m: F | None = None  # (N,)
+    glide_end_speed_m_s: F | None = None  # (N,)
 
     @property
     def size(self) -> int:
@@ -118,6 +128,11 @@ class VehicleBatch:
         d0 = np.sin(heading)[:, None] * basis[:, 0, :] + np.cos(heading)[:, None] * basis[:, 1, :]
         normal = np.cross(r0, d0)
         normal /= np.linalg.norm(normal, axis=1, keepdims=True)
+        gliders = [p.glide for p in profiles]
+        any_glider = any(g is not None for g in gliders)
+        ld = np.array([0.0 if g is None else g.lift_to_drag for g in gliders])
+        pull_up = np.array([0.0 if g is None else g.pull_up_height_m for g in gliders])
+        end_speed = np.array([np.inf if g is None else g.end_speed_m_s for g in gliders])
         return cls(
             stage_start_s=start,
             stage_end_s=end,
@@ -128,13 +143,18 @@ class VehicleBatch:
             area_m2=area,
             burnout_s=burnout,
             payload_kg=np.array([p.payload_kg for p in profiles]),
-            rv_beta_kg_m2=np.array([p.rv_ballistic_coefficient_kg_m2 for p in profiles]),
+            rv_beta_kg_m2=np.array([
+                p.rv_ballistic_coefficient_kg_m2 if p.glide is None
+                else p.glide.ballistic_coefficient_kg_m2 for p in profiles]),
             boost_cd=np.array([p.boost_drag_coefficient for p in profiles]),
             vertical_rise_s=np.array([p.vertical_rise_s for p in profiles]),
             pitch_end_s=np.array([p.pitch_end_s for p in profiles]),
             pitch_final_rad=np.array([c.pitch_final_rad for c in controls]),
             plane_normal=normal,
             r0_ecef_m=r0,
+            lift_to_drag=ld if any_glider else None,
+            glide_pull_up_m=pull_up if any_glider else None,
+            glide_end_speed_m_s=end_speed if any_glider else None,
         )
 
     def acceleration(
@@ -202,7 +222,31 @@ class VehicleBatch:
             boosting, mass / (self.boost_cd[idx] * self.area_m2[j]), self.rv_beta_kg_m2[idx]
         )
         a -= (0.5 * rho * speed / beta)[:, None] * v
+        if (self.lift_to_drag is not None and self.glide_pull_up_m is not None
+                and self.glide_end_speed_m_s is not None):
+            a += self._lift(idx, boosting, r_norm - surface_m, r_hat, v, speed, rho, beta, n)
         a += earth.gravity_j2_ecef(r)
         a += earth.rotating_frame_acceleration(r, v)
         total: F = a
         return total
+
+    def _lift(self, idx: NDArray[np.intp], boosting: NDArray[np.bool_], h_m: F, r_hat: F,
+              v: F, speed: F, rho: F, beta: F, normal: F) -> F:
+        """Lift of glide vehicles (zero for other rows); see the module docstring."""
+        assert self.lift_to_drag is not None and self.glide_pull_up_m is not None
+        assert self.glide_end_speed_m_s is not None
+        ld = self.lift_to_drag[idx]
+        gliding = ((ld > 0.0) & ~boosting & (h_m < self.glide_pull_up_m[idx])
+                   & (speed > self.glide_end_speed_m_s[idx]))
+        out = np.zeros_like(v)
+        if not gliding.any():
+            return out
+        g = np.flatnonzero(gliding)
+        vs = np.maximum(speed[g], 1.0)
+        sin_gamma = np.einsum("ij,ij->i", r_hat[g], v[g]) / vs
+        command = np.clip(0.5 - np.arcsin(np.clip(sin_gamma, -1.0, 1.0)) / 0.05, 0.0, 1.0)
+        up = np.cross(v[g], normal[g])  # in the flight plane, perpendicular to v, upward
+        up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
+        drag = 0.5 * rho[g] * vs * vs / beta[g]
+        out[g] = (command * ld[g] * drag)[:, None] * up
+        return out

@@ -10,9 +10,10 @@ From a track's state and covariance (ECEF), at a time t:
   velocity, ballistic coefficient), with the times they cross the nation's land; the
   probability is the share of sigma tracks that cross, the window their median.
 
-Levels (documented in docs/warning.md):
+Levels (documented in docs/warning.md; the thresholds are data,
+``trilink/data/warning_policy.yaml``, :mod:`trilink.warning.policy`):
 
-| level | rule |
+| level | rule (shipped thresholds) |
 |---|---|
 | ``take_shelter`` | P(impact on land) ≥ 5 %, or P(overflight of land) ≥ 50 % |
 | ``maritime_warning`` | P(impact in territorial sea) ≥ 5 % |
@@ -34,13 +35,15 @@ from trilink.geo import ZoneCrossing, ZoneKind, zone_map
 from trilink.physics import earth
 from trilink.physics.trajectory import Flight, FlightBatch
 from trilink.tracking.impact import ImpactPrediction, predict_impacts_with_flights
+from trilink.warning.policy import WarningPolicy, default_policy
 
 F = NDArray[np.float64]
 
-P_LAND_SHELTER = 0.05
-P_OVERFLIGHT_SHELTER = 0.5
-P_SEA_WARNING = 0.05
-P_EEZ_INFO = 0.5
+# The shipped thresholds (kept as names for callers; the policy file is what counts).
+P_LAND_SHELTER = default_policy().levels.take_shelter.p_impact_land
+P_OVERFLIGHT_SHELTER = default_policy().levels.take_shelter.p_overflight_land
+P_SEA_WARNING = default_policy().levels.maritime_warning.p_impact_territorial_sea
+P_EEZ_INFO = default_policy().levels.informational.p_impact_eez
 
 
 class WarningLevel(StrEnum):
@@ -138,20 +141,23 @@ def _overflight(flights: FlightBatch, t_s: float, nation: str, step_s: float = 5
     return float(np.mean(crossed)), window, track
 
 
-def assess(x: F, P: F, t_s: float, nation: str) -> Assessment:
-    """Assess one track state (ECEF, ≥ 6 states) for one nation at t_s."""
+def assess(x: F, P: F, t_s: float, nation: str, policy: WarningPolicy | None = None
+           ) -> Assessment:
+    """Assess one track state (ECEF, ≥ 6 states) for one nation at t_s, with the level
+    thresholds of ``policy`` (default: the shipped policy file)."""
+    lv = (policy or default_policy()).levels
     preds, flights = predict_impacts_with_flights(np.atleast_2d(x), np.asarray(P)[None],
                                                   np.array([t_s]))
     pred = preds[0]
     p_land, p_sea, p_eez = impact_probabilities(pred, nation)
     p_over, window, track = _overflight(flights, t_s, nation)
-    if p_land >= P_LAND_SHELTER:
+    if p_land >= lv.take_shelter.p_impact_land:
         level, why = WarningLevel.TAKE_SHELTER, f"impact on {nation} land {p_land:.0%}"
-    elif p_over >= P_OVERFLIGHT_SHELTER:
+    elif p_over >= lv.take_shelter.p_overflight_land:
         level, why = WarningLevel.TAKE_SHELTER, f"overflight of {nation} {p_over:.0%}"
-    elif p_sea >= P_SEA_WARNING:
+    elif p_sea >= lv.maritime_warning.p_impact_territorial_sea:
         level, why = WarningLevel.MARITIME_WARNING, f"impact in {nation} waters {p_sea:.0%}"
-    elif p_eez >= P_EEZ_INFO:
+    elif p_eez >= lv.informational.p_impact_eez:
         level, why = WarningLevel.INFORMATIONAL, f"impact in {nation}'s zone {p_eez:.0%}"
     else:
         level, why = WarningLevel.NONE, (

@@ -22,10 +22,21 @@ threatens — a warning from it is a false alarm by construction.
 
 Areas: the overflight corridor (the mean predicted ground track, ±50 km)
 for overflights, the 95 % impact ellipse otherwise.
+
+Non-ballistic tracks (``on_track(..., ballistic=False)``: a glide vehicle, a pull-up
+manoeuvre) are never warned from their ballistic impact prediction, which a lifting or
+manoeuvring vehicle does not follow. Their level comes from the heading corridor
+(:mod:`trilink.warning.corridor`): land of the nation inside it → ``take_shelter``
+("may pass over / may fall on"), with the corridor as the CAP area and no impact point
+claimed; the warning lapses ``lost_after_s`` after the track was last given.
+
+Every threshold is the policy's (:mod:`trilink.warning.policy`, shipped as
+``trilink/data/warning_policy.yaml``); the module constants below are the shipped values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -34,13 +45,15 @@ from numpy.typing import NDArray
 
 from trilink.warning.assessment import Assessment, WarningLevel, assess
 from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_polygon
+from trilink.warning.corridor import heading_corridor
+from trilink.warning.policy import WarningPolicy, default_policy
 
 F = NDArray[np.float64]
-CORRIDOR_HALF_WIDTH_M = 50e3
-IMPACT_MARGIN_S = 30.0
-ALERT_CONFIRMATIONS = 2
-POWERED_HOLD = 0.5
-LOST_AFTER_S = 60.0
+CORRIDOR_HALF_WIDTH_M = default_policy().corridor_half_width_m
+IMPACT_MARGIN_S = default_policy().impact_margin_s
+ALERT_CONFIRMATIONS = default_policy().alert_confirmations
+POWERED_HOLD = default_policy().powered_hold
+LOST_AFTER_S = default_policy().lost_after_s
 
 _CAP_TERMS = {
     WarningLevel.TAKE_SHELTER: ("Immediate", "Extreme", "Likely"),
@@ -69,6 +82,7 @@ class _Warning:
     messages: list[CapMessage] = field(default_factory=list)
     issued_s: float = 0.0
     quiet: int = 0  # consecutive 'none' assessments
+    non_ballistic: bool = False  # warned from the heading corridor, not an impact point
 
 
 @dataclass(frozen=True)
@@ -85,8 +99,10 @@ class WarningCenter:
     """One nation's warnings for every track it is given; see the module docstring."""
 
     def __init__(self, nation: str, epoch: dt.datetime, assess_every_s: float = 10.0,
-                 status: str = "Exercise", sender: str | None = None) -> None:
+                 status: str = "Exercise", sender: str | None = None,
+                 policy: WarningPolicy | None = None) -> None:
         self.nation = nation
+        self.policy = policy or default_policy()
         self.epoch = epoch
         self.assess_every_s = assess_every_s
         self.status = status
@@ -97,13 +113,20 @@ class WarningCenter:
         self._pending: dict[str, int] = {}  # consecutive assessments above 'none'
         self._active: dict[str, _Warning] = {}
         self._counter = 0
+        self._non_ballistic: set[str] = set()  # tracks last given as non-ballistic
         self.history: list[WarningEvent] = []
         # Every assessment made, for reports (impact ellipses over time).
         self.assessments: list[tuple[str, Assessment]] = []
 
     def on_track(self, track_id: str, x: F, P: F, t_s: float,
-                 powered_probability: float = 0.0) -> list[WarningEvent]:
+                 powered_probability: float = 0.0, ballistic: bool = True
+                 ) -> list[WarningEvent]:
         """Take a track's latest state; return any CAP messages it causes.
+
+        ``ballistic=False`` marks a track that does not follow a ballistic arc (glide
+        vehicle, pull-up): its level comes from the heading corridor, never from its
+        ballistic impact prediction (see the module docstring). Default True: callers
+        that do not know keep the behaviour they had.
 
         ``powered_probability``: the tracker's belief that the engines still burn. While
         it is at least :data:`POWERED_HOLD` the track is assessed (and recorded) but the
@@ -116,14 +139,20 @@ class WarningCenter:
         if last is not None and t_s - last < self.assess_every_s:
             return []
         self._last[track_id] = t_s
-        a = assess(x, P, t_s, self.nation)
+        a = assess(x, P, t_s, self.nation, self.policy)
+        if not ballistic:
+            a = self._corridor_assessment(a, x)
+            self._non_ballistic.add(track_id)
+        else:
+            self._non_ballistic.discard(track_id)
         self._latest[track_id] = a
         self.assessments.append((track_id, a))
-        if powered_probability >= POWERED_HOLD:
+        if powered_probability >= self.policy.powered_hold:
             return []
         current = self._active.get(track_id)
         events: list[WarningEvent] = []
-        passed = (a.level == WarningLevel.TAKE_SHELTER and a.p_land < 0.05
+        passed = (a.level == WarningLevel.TAKE_SHELTER
+                  and a.p_land < self.policy.levels.take_shelter.p_impact_land
                   and a.overflight_s is not None and a.overflight_s[1] < t_s)
         level = WarningLevel.NONE if passed else a.level
         if current is None:
@@ -131,25 +160,40 @@ class WarningCenter:
             # a boost-phase prediction can sweep across a coast and back.
             seen = self._pending.get(track_id, 0) + 1 if level != WarningLevel.NONE else 0
             self._pending[track_id] = seen
-            if seen >= ALERT_CONFIRMATIONS:
-                w = _Warning(level, issued_s=t_s)
+            if seen >= self.policy.alert_confirmations:
+                w = _Warning(level, issued_s=t_s, non_ballistic=not ballistic)
                 self._active[track_id] = w
                 events.append(self._emit(track_id, a, w, "Alert", level))
         elif level == WarningLevel.NONE:
             current.quiet += 1
-            if current.quiet >= 2:
+            if current.quiet >= self.policy.cancel_confirmations:
                 events.append(self._emit(track_id, a, current, "Cancel", current.level))
                 del self._active[track_id]
                 self._pending[track_id] = 0
         else:
             current.quiet = 0
+            current.non_ballistic = not ballistic
             if level != current.level:
                 current.level = level
                 events.append(self._emit(track_id, a, current, "Update", level))
         self.history += events
         return events
 
-    def expire(self, now_s: float, lost_after_s: float = LOST_AFTER_S) -> list[WarningEvent]:
+    def _corridor_assessment(self, a: Assessment, x: F) -> Assessment:
+        """The assessment of a non-ballistic track: the heading corridor decides."""
+        c = heading_corridor(np.asarray(x, dtype=np.float64), self.nation,
+                             self.policy.non_ballistic)
+        if c.land_share > 0.0 and c.first_land_m is not None:
+            level = WarningLevel.TAKE_SHELTER
+            why = (f"non-ballistic track: may pass over or fall on {self.nation} land "
+                   f"{c.first_land_m / 1e3:.0f} km ahead (heading corridor)")
+        else:
+            level = WarningLevel.NONE
+            why = f"non-ballistic track: no {self.nation} land in its heading corridor"
+        return dataclasses.replace(a, level=level, reason=why, overflight_s=None,
+                                   p_overflight=c.land_share, ground_track_deg=c.centre_deg)
+
+    def expire(self, now_s: float, lost_after_s: float | None = None) -> list[WarningEvent]:
         """Cancel the warnings of tracks no longer given (see the module docstring).
 
         Each such warning lapses at the earlier of its predicted impact time (+3σ and a
@@ -157,11 +201,14 @@ class WarningCenter:
         at that moment, however late ``now_s`` notices it (``expire(math.inf)`` at the end
         of a run cancels everything still out at its own time).
         """
+        lost_s = self.policy.lost_after_s if lost_after_s is None else lost_after_s
         events = []
         for track_id in list(self._active):
             a = self._latest[track_id]
-            over_s = a.impact.impact_t_s + 3.0 * a.impact.impact_t_sigma_s + IMPACT_MARGIN_S
-            lapse_s = max(min(over_s, self._seen[track_id] + lost_after_s), a.t_s)
+            over_s = (np.inf if self._active[track_id].non_ballistic else
+                      a.impact.impact_t_s + 3.0 * a.impact.impact_t_sigma_s
+                      + self.policy.impact_margin_s)
+            lapse_s = max(min(over_s, self._seen[track_id] + lost_s), a.t_s)
             if now_s >= lapse_s:
                 w = self._active.pop(track_id)
                 self._pending[track_id] = 0
@@ -179,12 +226,17 @@ class WarningCenter:
         if msg_type == "Cancel":
             urgency, severity, certainty = "Past", "Minor", "Observed"
         impact_at = self.epoch + dt.timedelta(seconds=a.impact.impact_t_s)
-        description = (
-            f"Track {track_id}: predicted impact {np.degrees(a.impact.lat_rad):.2f} N "
-            f"{np.degrees(a.impact.lon_rad):.2f} E at {impact_at:%H:%M:%S} UTC; P(impact on "
-            f"{self.nation} land) {a.p_land:.0%}, territorial sea {a.p_territorial_sea:.0%}, "
-            f"zone {a.p_eez:.0%}; P(overflight) {a.p_overflight:.0%}. {a.reason}."
-        )
+        if w.non_ballistic:
+            description = (f"Track {track_id}: non-ballistic flight; no impact point is "
+                           f"predicted. {a.reason}.")
+        else:
+            description = (
+                f"Track {track_id}: predicted impact {np.degrees(a.impact.lat_rad):.2f} N "
+                f"{np.degrees(a.impact.lon_rad):.2f} E at {impact_at:%H:%M:%S} UTC; P(impact "
+                f"on {self.nation} land) {a.p_land:.0%}, territorial sea "
+                f"{a.p_territorial_sea:.0%}, zone {a.p_eez:.0%}; P(overflight) "
+                f"{a.p_overflight:.0%}. {a.reason}."
+            )
         msg = CapMessage(
             identifier=f"{self.nation}-{self._counter:05d}",
             sender=self.sender,
@@ -202,20 +254,26 @@ class WarningCenter:
             description=description,
             instruction=None if msg_type == "Cancel" else _INSTRUCTION[level],
             sender_name=f"{self.nation} national node (trilink simulation)",
-            areas=self._areas(a, level),
+            areas=self._areas(a, level, w.non_ballistic),
             parameters=[("trilink_track", track_id), ("trilink_level", str(level))],
         )
         w.messages.append(msg)
         return WarningEvent(at_s, track_id, msg, a)
 
-    def _areas(self, a: Assessment, level: WarningLevel) -> list[CapArea]:
+    def _areas(self, a: Assessment, level: WarningLevel, non_ballistic: bool = False
+               ) -> list[CapArea]:
         areas = []
+        if non_ballistic and a.ground_track_deg:
+            lats = [p[0] for p in a.ground_track_deg]
+            lons = [p[1] for p in a.ground_track_deg]
+            return [CapArea("Heading corridor (non-ballistic flight)", corridor_polygon(
+                lats, lons, self.policy.non_ballistic.corridor_half_width_m))]
         if level == WarningLevel.TAKE_SHELTER and a.overflight_s is not None and \
                 a.ground_track_deg:
             lats = [p[0] for p in a.ground_track_deg]
             lons = [p[1] for p in a.ground_track_deg]
-            areas.append(CapArea("Predicted overflight corridor",
-                                 corridor_polygon(lats, lons, CORRIDOR_HALF_WIDTH_M)))
+            areas.append(CapArea("Predicted overflight corridor", corridor_polygon(
+                lats, lons, self.policy.corridor_half_width_m)))
         semi_major, semi_minor, azimuth = a.impact.ellipse_95()
         areas.append(CapArea("Predicted impact area (95 %)", ellipse_polygon(
             float(np.degrees(a.impact.lat_rad)), float(np.degrees(a.impact.lon_rad)),

@@ -1,0 +1,84 @@
+"""The warning policy as data: thresholds for levels and the warning state machine.
+
+Loaded from ``trilink/data/warning_policy.yaml`` (or a nation's own file) with
+``FILE:LINE: field: problem`` errors (:class:`~trilink.datafile.FileInvalidError`). The
+defaults below equal the shipped file; ``tests/test_warning_policy.py`` checks both.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
+
+Probability = float
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TakeShelter(_Strict):
+    p_impact_land: Probability = Field(default=0.05, gt=0, le=1)
+    p_overflight_land: Probability = Field(default=0.5, gt=0, le=1)
+
+
+class MaritimeWarning(_Strict):
+    p_impact_territorial_sea: Probability = Field(default=0.05, gt=0, le=1)
+
+
+class Informational(_Strict):
+    p_impact_eez: Probability = Field(default=0.5, gt=0, le=1)
+
+
+class Levels(_Strict):
+    take_shelter: TakeShelter = TakeShelter()
+    maritime_warning: MaritimeWarning = MaritimeWarning()
+    informational: Informational = Informational()
+
+
+class NonBallistic(_Strict):
+    """The corridor warning for tracks whose ballistic prediction is not to be trusted."""
+
+    max_range_m: float = Field(default=1.5e6, gt=0, le=2e7)
+    corridor_half_width_m: float = Field(default=100e3, gt=0, le=1e6)
+    step_m: float = Field(default=10e3, gt=100, le=1e5)
+
+
+class WarningPolicy(_Strict):
+    levels: Levels = Levels()
+    alert_confirmations: int = Field(default=2, ge=1, le=10)
+    cancel_confirmations: int = Field(default=2, ge=1, le=10)
+    powered_hold: Probability = Field(default=0.5, gt=0, le=1)
+    corridor_half_width_m: float = Field(default=50e3, gt=0, le=1e6)
+    impact_margin_s: float = Field(default=30.0, ge=0, le=3600)
+    lost_after_s: float = Field(default=60.0, gt=0, le=3600)
+    non_ballistic: NonBallistic = NonBallistic()
+
+
+def parse_policy(text: str, path: str) -> WarningPolicy:
+    policy, _ = parse_yaml_model(text, path, WarningPolicy)
+    return policy
+
+
+def load_policy(path: str | Path | None = None) -> WarningPolicy:
+    """A policy file; the shipped one when ``path`` is None."""
+    if path is None:
+        return default_policy()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileInvalidError([FileProblem(str(p), 1, "(file)",
+                                            f"cannot read it: {exc}")]) from None
+    return parse_policy(text, str(p))
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> WarningPolicy:
+    res = resources.files("trilink.data").joinpath("warning_policy.yaml")
+    return parse_policy(res.read_text(encoding="utf-8"), "trilink/data/warning_policy.yaml")
