@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from trilink._numba_cache import COLD_NOTE
 from trilink.cli import main
 
 CONTRACT_KEYS = {"flight_time_s", "apogee_km", "range_km", "burnout_time_s", "impact_lat",
@@ -143,10 +144,19 @@ def test_run_writes_summary_alerts_and_audit(tmp_path: Path,
     from trilink.sharing.audit import verify_audit_file
     from trilink.warning.cap import validate
 
+    # Through pipes, as scripts call it, into a folder holding an old run's leftover:
+    # --force lets the run in and nothing old stays mixed with the new outputs.
     out = tmp_path / "out"
-    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out), "--seed", "2"]) == 0
-    line = capsys.readouterr().out.strip()
+    (out / "alerts").mkdir(parents=True)
+    (out / "alerts" / "stale.xml").write_text("<old/>")
+    proc = _run("run", "2022-11-02-srbm-south-of-nll", "--out", str(out), "--seed", "2",
+                "--force")
+    assert proc.returncode == 0, proc.stderr
+    # No progress bar off a terminal; at most the one-line note of a first (cold) run.
+    assert proc.stderr in ("", COLD_NOTE + "\n")
+    line = proc.stdout.strip()
     assert line.startswith("2022-11-02-srbm-south-of-nll: 1 launch(es)") and "\n" not in line
+    assert not (out / "alerts" / "stale.xml").exists()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["scenario"] == "2022-11-02-srbm-south-of-nll" and summary["seed"] == 2
     (launch,) = summary["launches"]
@@ -157,12 +167,24 @@ def test_run_writes_summary_alerts_and_audit(tmp_path: Path,
     kor = launch["nations"]["KOR"]
     assert kor["first_detection_s"] is not None and kor["first_track_s"] >= \
         kor["first_detection_s"]
-    for xml in (out / "alerts").glob("*.xml"):
+    # KOR is warned of this launch: there are CAP files, as many as the line says, each
+    # valid, the first an Alert.
+    xmls = sorted((out / "alerts").glob("*.xml"))
+    assert xmls and f"; {len(xmls)} CAP message(s)," in line
+    for xml in xmls:
         assert validate(xml.read_bytes()) == []
+    assert b"<msgType>Alert</msgType>" in min(xmls, key=lambda p: p.name).read_bytes()
+    assert summary["time_origin"].startswith("seconds after each launch")
+    assert line.endswith(f"-> {out / 'report.html'}")
     for nation in ("USA", "JPN", "KOR"):
         assert verify_audit_file(out / "audit" / f"{nation}.sqlite").ok
     before = sorted(p.name for p in out.rglob("*"))
-    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out),
+    # Into the folder of a run: refused without --force (one line), nothing touched.
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"trilink: error: --out: {out} is not empty; give an empty or new "
+                   "folder, or --force to replace the outputs in it\n")
+    assert main(["run", "2022-11-02-srbm-south-of-nll", "--out", str(out), "--force",
                  "--regime", "nope"]) == 2
     # A rejected run loses nothing that an earlier run stored.
     assert sorted(p.name for p in out.rglob("*")) == before
@@ -218,3 +240,25 @@ def test_scenarios_json_lists_the_library(capsys: pytest.CaptureFixture[str]) ->
     assert rows["2022-11-03-srbm-koksan"]["launches"] == 3
     assert any(sid.startswith("exercise-") for sid in rows)
     assert all(r["date"] for r in rows.values())
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["keys", "new", "--nations", "XYZ"],
+     "trilink: error: --nations: unknown nation code 'XYZ'; expected ISO 3166-1 alpha-3, "
+     "one of "),
+    (["keys", "new", "--nations", "USA,PRK"],
+     "trilink: error: --nations: PRK (Democratic People's Republic of Korea) is not a party "
+     "to any agreement trilink ships; expected one of AUS, JPN, KOR, USA\n"),
+    (["hotline", "open", "--node", "JPN", "--parties", "USA,PRK", "--topic", "t"],
+     "trilink: error: --parties: PRK (Democratic People's Republic of Korea) is not a party"),
+    (["node", "--nation", "XYZ", "--keys", "k"], "trilink: error: --nation: unknown nation"),
+])
+def test_unknown_and_non_party_nations_get_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], line: str) -> None:
+    if argv[0] == "keys":
+        argv = [*argv, "--out", str(tmp_path / "k")]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1
+    assert captured.err.startswith(line), captured.err
+    assert not (tmp_path / "k").exists()

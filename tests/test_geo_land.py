@@ -61,9 +61,73 @@ CITIES: list[tuple[str, str, float, float]] = [
 ]
 
 
+# Points that do not read the seed table back: each lies at least 10 km from every seed
+# point, so the land's own split (not a seed placed on the spot) decides its nation.
+OFF_SEEDS: list[tuple[str, str, float, float]] = [
+    ("JPN", "Kushiro", 42.98, 144.38),
+    ("JPN", "Matsuyama", 33.84, 132.77),
+    ("KOR", "Gangneung", 37.75, 128.90),
+    ("KOR", "Jeonju", 35.82, 127.15),
+    ("PRK", "Wonsan", 39.15, 127.44),
+    ("PRK", "Hyesan, east side (41.38 N 128.25 E)", 41.38, 128.25),
+    ("RUS", "Nakhodka", 42.82, 132.87),
+    ("TWN", "Taichung", 24.15, 120.67),
+    ("MNG", "Darkhan", 49.47, 105.97),
+    ("PHL", "Baguio", 16.41, 120.60),
+    ("USA", "Dall Island (Alaska, north of the Haida Gwaii box)", 54.85, -132.95),
+    # Inside an override box yet not one of its islands: the box must not claim it.
+    ("JPN", "Nemuro peninsula (Hokkaido, inside the Habomai box)", 43.36, 145.75),
+]
+
+# Just outside an override box (within 25 km of it), on the foreign coast the box keeps
+# apart: the box must not reach beyond its islands.
+OUTSIDE_BOXES: list[tuple[str, str, float, float]] = [
+    ("JPN", "Rausu (west of the Kunashir box)", 44.02, 145.19),
+    ("CHN", "Xiang'an (north-west of the Kinmen box)", 24.62, 118.24),
+    ("CHN", "Lianjiang coast (west of the Matsu box)", 26.20, 119.62),
+    ("PRK", "Kaepung (north of the Ganghwa box)", 37.86, 126.45),
+    ("PRK", "Ongjin peninsula (north-west of the Yeonpyeong box)", 37.80, 125.40),
+]
+
+
+def _seed_km(lat: float, lon: float) -> float:
+    from trilink.geo.seeds import SEEDS
+
+    la, lo = math.radians(lat), math.radians(lon)
+    return min(6371.0 * math.acos(min(1.0, math.sin(la) * math.sin(math.radians(s.lat_deg))
+                                       + math.cos(la) * math.cos(math.radians(s.lat_deg))
+                                       * math.cos(lo - math.radians(s.lon_deg))))
+               for s in SEEDS)
+
+
+def _box_km(lat: float, lon: float) -> float:
+    """Distance (km, flat approximation) to the nearest override box; 0 inside one."""
+    from trilink.geo.seeds import OVERRIDES
+
+    def one(o: object) -> float:
+        w, e, s, n = (getattr(o, f) for f in ("west_deg", "east_deg", "south_deg",
+                                               "north_deg"))
+        dlat = max(s - lat, 0.0, lat - n) * 111.2
+        dlon = max(w - lon, 0.0, lon - e) * 111.2 * math.cos(math.radians(lat))
+        return math.hypot(dlat, dlon)
+
+    return min(one(o) for o in OVERRIDES)
+
+
 @pytest.fixture(scope="module")
 def zm() -> ZoneMap:
     return zone_map()
+
+
+@pytest.mark.parametrize(("nation", "name", "lat", "lon"), OFF_SEEDS + OUTSIDE_BOXES,
+                         ids=[c[1] for c in OFF_SEEDS + OUTSIDE_BOXES])
+def test_points_off_the_seeds_and_outside_the_boxes(zm: ZoneMap, nation: str, name: str,
+                                                     lat: float, lon: float) -> None:
+    assert _seed_km(lat, lon) >= 10.0, f"{name} sits on a seed: it would read the table back"
+    if (nation, name, lat, lon) in OUTSIDE_BOXES:
+        assert 0.0 < _box_km(lat, lon) < 25.0, f"{name} is not just outside a box"
+    hit = zm.locate(math.radians(lat), math.radians(lon))
+    assert (hit.nation, hit.kind) == (nation, ZoneKind.LAND), name
 
 
 @pytest.mark.parametrize(("nation", "name", "lat", "lon"), CITIES, ids=[c[1] for c in CITIES])

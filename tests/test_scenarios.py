@@ -67,6 +67,20 @@ def test_good_file_parses(tmp_path: Path) -> None:
          "launches.0.time_utc", "UTC offset"),
         ("    azimuth_deg: 95\n", "    azimuth_deg: 95\n    colour: red\n", 13,
          "launches.0.colour", "Extra inputs"),
+        # Known (its land is in the tables) but a party to nothing: it runs no node.
+        ("[USA, JPN, KOR]", "[USA, JPN, PRK]", 4, "nations",
+         "PRK (Democratic People's Republic of Korea) is not a party"),
+        ("[USA, JPN, KOR]", "[USA, JPN, JPN]", 4, "nations", "listed twice"),
+        ("apogee_km: 100", "apogee_km: .nan", 10, "launches.0.apogee_km", "finite number"),
+        ("apogee_km: 100", "apogee_km: .inf", 10, "launches.0.apogee_km", "finite number"),
+        ("range_km: 250", "range_km: -.inf", 11, "launches.0.range_km", "finite number"),
+        ("time_utc: 2024-01-01T00:00:00Z", "time_utc: 9999-12-31T00:00:00Z", 7,
+         "launches.0.time_utc",
+         "9999-12-31 is outside the supported span, 1970-01-01 to 2261-12-31 UTC"),
+        ("time_utc: 2024-01-01T00:00:00Z", "time_utc: 1969-12-31T23:59:00Z", 7,
+         "launches.0.time_utc", "outside the supported span"),
+        ("nations: [USA, JPN, KOR]", "nations: [USA, JPN, KOR]\ndate: 9999-12-31", 5,
+         "date", "9999-12-31 is outside the supported span"),
     ],
 )
 def test_bad_fields_name_line_field_and_problem(
@@ -110,7 +124,7 @@ def test_validate_cli_good_bad_and_unreachable(
     far.write_text(GOOD.replace("range_km: 250", "range_km: 9000"))
     assert main(["validate", str(far)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith(f"{far}:6: launches.A: ") and "cannot reach" in err
+    assert err.startswith(f"{far}:6: launches.A: ") and "9000 km" in err
 
 
 def test_validate_every_shipped_scenario_via_the_installed_command() -> None:
@@ -128,3 +142,62 @@ def test_missing_file_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "/nonexistent/x.yaml"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no such file" in err
+
+
+def _billion_laughs(levels: int) -> str:
+    lines = ["lol0: &lol0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    lines += [f"lol{i}: &lol{i} [" + ", ".join([f"*lol{i - 1}"] * 9) + "]"
+              for i in range(1, levels)]
+    return GOOD + "\n".join(lines) + f"\nsources: *lol{levels - 1}\n"
+
+
+def test_alias_bomb_is_refused_in_one_line_before_it_expands(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 9 levels of 9 aliases: 9**9 (387 million) strings once expanded, 600 bytes on disk.
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(_billion_laughs(9))
+    assert len(bomb.read_bytes()) < 1000
+    assert main(["validate", str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"{bomb}:1: (file): expands to more than 200,000 values (through its " \
+                  "aliases); refused\n"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (GOOD + "sources: &s [a, *s]\n", "a recursive file"),
+    (GOOD + "sources: " + "[" * 65 + "]" * 65 + "\n", "nested more than 64 levels deep"),
+    (GOOD + "sources: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than 64 levels deep"),
+    (GOOD + "".join(f"a{i}: &a{i} x\n" for i in range(101))
+     + "sources: [" + ", ".join(f"*a{i}" for i in range(101)) + "]\n", "101 aliases"),
+    (GOOD + "description: '" + "x" * (4 * 1024 * 1024) + "'\n", "a data file may have at most"),
+])
+def test_hostile_yaml_shapes_are_refused_in_one_line(text: str, words: str) -> None:
+    with pytest.raises(ScenarioInvalidError) as info:
+        parse_scenario(text, "hostile.yaml")
+    (error,) = info.value.errors
+    assert str(error).startswith("hostile.yaml:1: (file): ") and words in str(error)
+
+
+def test_a_few_aliases_still_work() -> None:
+    text = GOOD.replace("    site: {name: Sunan, lat_deg: 39.2, lon_deg: 125.67}",
+                        "    site: &sunan {name: Sunan, lat_deg: 39.2, lon_deg: 125.67}")
+    text += """  - id: B
+    time_utc: 2024-01-01T00:05:00Z
+    site: *sunan
+    missile: SRBM
+    apogee_km: 100
+    range_km: 250
+    azimuth_deg: 95
+"""
+    sc = parse_scenario(text, "aliases.yaml")
+    assert [x.site.name for x in sc.launches] == ["Sunan", "Sunan"]
+
+
+def test_load_yaml_applies_the_same_limits_to_files_without_a_model() -> None:
+    from trilink.datafile import FileInvalidError, load_yaml
+
+    assert load_yaml("a: [1, 2]\n", "ok.yaml") == {"a": [1, 2]}
+    with pytest.raises(FileInvalidError) as info:
+        load_yaml(_billion_laughs(9), "bomb.yaml")
+    assert [str(e) for e in info.value.errors] == [
+        "bomb.yaml:1: (file): expands to more than 200,000 values (through its aliases); refused"]

@@ -99,3 +99,39 @@ def test_2022_11_02_srbm_falls_south_of_the_nll_east_of_sokcho_outside_korean_wa
     hit = zone_map().locate(s.impact_lat_rad, s.impact_lon_rad)
     assert hit.nation == "KOR" and hit.kind == ZoneKind.EEZ
     assert hit.distance_to_coast_m > 12 * 1852.0
+
+
+@pytest.mark.parametrize(
+    ("event", "boxes", "segments"),
+    [
+        # (lat_min, lat_max, lon_min, lon_max): Aomori; the Oshima Peninsula, and the
+        # Hidaka coast from Urakawa to Cape Erimo (wider west than the Erimo box above,
+        # which checks only that the cape's area is crossed).
+        ("2022-10-04-irbm-overflight", [(40.2, 41.6, 139.8, 141.7)], 1),
+        ("2017-08-29-hwasong12-overflight",
+         [(41.3, 42.4, 139.9, 141.2), (41.8, 42.6, 142.3, 143.4)], 2),
+        ("2017-09-15-hwasong12-overflight",
+         [(41.3, 42.4, 139.9, 141.2), (41.8, 42.6, 142.3, 143.4)], 2),
+    ],
+)
+def test_overflights_meet_japanese_land_only_inside_the_boxes_with_sea_either_side(
+    event: str, boxes: list[tuple[float, float, float, float]], segments: int,
+    historical_flights: dict[str, LaunchFlight],
+) -> None:
+    """The boxes above only say where land was crossed; this checks the other way round:
+    no Japanese land is crossed outside them, and the second just before and just after
+    each crossing (points just off the coast, outside the land) is Japan's territorial
+    sea, so each crossing starts and ends at a real coastline."""
+    t, lat, lon = _track(historical_flights[event])
+    nation, kind = zone_map().classify(lat, lon)
+    over = (nation == "JPN") & (kind == ZoneKind.LAND.value)
+    la, lo = np.degrees(lat[over]), np.degrees(lon[over])
+    inside = np.zeros(la.shape, dtype=bool)
+    for s, n, w, e in boxes:
+        inside |= (la > s) & (la < n) & (lo > w) & (lo < e)
+    assert over.sum() >= 10 and inside.all(), "Japanese land crossed outside the boxes"
+    edges = np.flatnonzero(np.diff(over.astype(np.int8)))
+    assert len(edges) == 2 * segments  # each crossing enters and leaves land once
+    starts, ends = edges[::2], edges[1::2] + 1  # last second before, first second after
+    for i in (*starts, *ends):
+        assert (nation[i], kind[i]) == ("JPN", ZoneKind.TERRITORIAL_SEA.value), t[i]

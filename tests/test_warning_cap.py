@@ -10,6 +10,9 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+
+# Required, not optional: a broken lxml must fail these tests, never skip them.
+from lxml import etree as lxml_etree
 from pyproj import Geod
 from shapely import LineString, Point, Polygon
 
@@ -24,8 +27,6 @@ from trilink.warning.cap import (
     validate,
     write,
 )
-
-lxml_etree = pytest.importorskip("lxml.etree")
 
 GEOD = Geod(ellps="WGS84")
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}

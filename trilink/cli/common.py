@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 from rich.console import Console
@@ -52,6 +53,19 @@ def nation_flag(text: str, flag: str) -> str:
     if len(nations) != 1:
         fail(f"{flag}: expected one ISO alpha-3 code (e.g. JPN), got {text!r}")
     return nations[0]
+
+
+def out_folder(out_dir: Path, force: bool, flag: str = "--out") -> Path:
+    """``out_dir`` if it can take a command's outputs: missing, empty, or ``force``.
+
+    A folder that already holds files would mix old outputs with new ones, so it is
+    refused unless ``--force`` (a file in its place always is)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{flag}: {out_dir} is a file; expected a folder (it is created if missing)")
+    if not force and out_dir.is_dir() and any(out_dir.iterdir()):
+        fail(f"{flag}: {out_dir} is not empty; give an empty or new folder, or --force to "
+             "replace the outputs in it")
+    return out_dir
 
 
 def positive(value: float, flag: str) -> float:

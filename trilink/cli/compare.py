@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from trilink.cli.common import fail, say
+from trilink.cli.common import fail, out_folder, say
 
 
 def compare(
@@ -31,6 +31,9 @@ def compare(
     dask: Annotated[str | None, typer.Option(
         help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="write into a folder that is not empty, replacing its outputs")
+    ] = False,
 ) -> None:
     """Compare sharing regimes on the same launches and measurements (Monte Carlo):
     what each agreement buys each nation, with 95 % confidence intervals. Writes
@@ -55,8 +58,10 @@ def compare(
                 fail(f"--dates: {d.strip()!r} is not a date (expected YYYY-MM-DD)")
     if not labels:
         fail("--regimes/--dates: give at least one regime or date")
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(f"--out: {out_dir} is a file; expected a folder (it is created if missing)")
+    out_folder(out_dir, force)
+    from trilink._numba_cache import note_if_cold
+
+    note_if_cold()
     spec = CompareSpec(tuple(scenarios), tuple(labels), runs, seed, baseline, relay_delay_s)
     started = time.perf_counter()
     try:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from trilink.cli.common import fail, say
+from trilink.cli.common import fail, out_folder, say
 
 
 def run(
@@ -20,23 +20,29 @@ def run(
     regime: Annotated[
         str | None, typer.Option(help="sharing regime (default: the scenario's)")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="write into a folder that is not empty, replacing a run's outputs")
+    ] = False,
 ) -> None:
     """Run a scenario end to end: sensors, national nodes sharing over the in-memory bus,
     warnings. Writes summary.json, alerts/*.xml (CAP 1.2), audit/<NATION>.sqlite,
     record.json and report.html."""
+    from trilink._numba_cache import note_if_cold
     from trilink.sharing import AgreementInvalidError
     from trilink.sim.run import run_scenario
     from trilink.sim.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(f"--out: {out_dir} is a file; expected a folder (it is created if missing)")
+    out_folder(out_dir, force)
+    note_if_cold()
     started = time.perf_counter()
     try:
         with _SimProgress(f"{sc.id}", quiet) as bar:
             summary = run_scenario(sc, out_dir, seed=seed, regime=regime, progress=bar.update)
     except AgreementInvalidError as exc:
         fail(f"--regime: {exc.errors[0].problem}")
+    except TimeoutError:  # an OSError, but never the folder's fault: a bug, shown as one
+        raise
     except OSError as exc:
         fail(f"--out: cannot write to {exc.filename or out_dir}: {exc.strerror or exc}")
     wall_s = time.perf_counter() - started
@@ -55,10 +61,11 @@ class _SimProgress:
         console = Console(stderr=True)
         self._progress = Progress(
             TextColumn("{task.description}"), BarColumn(),
-            TextColumn("simulated {task.completed:,.0f} / {task.total:,.0f} s"),
+            # The total is unknown (None) until the driver's first call: shown as text.
+            TextColumn("simulated {task.completed:,.0f} s of {task.fields[span]}"),
             TimeElapsedColumn(), console=console, transient=True,
             disable=quiet or not console.is_terminal)
-        self._task = self._progress.add_task(label, total=None)
+        self._task = self._progress.add_task(label, total=None, span="…")
 
     def __enter__(self) -> _SimProgress:
         self._progress.start()
@@ -72,7 +79,8 @@ class _SimProgress:
         step = int(200 * done_s / total_s) if total_s > 0 else 0
         if step != self._shown:
             self._shown = step
-            self._progress.update(self._task, completed=done_s, total=total_s)
+            self._progress.update(self._task, completed=done_s, total=total_s,
+                                  span=f"{total_s:,.0f} s")
 
 
 def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
@@ -105,7 +113,7 @@ def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
     return (f"{summary['scenario']}: {len(launches)} launch(es), regime {summary['regime']}; "
             f"first warnings: {who}; {alerts} CAP message(s), {false_alarms} false alarm(s); "
             f"{talk}; {simulated_s:,.0f} s simulated in {wall_s:.1f} s "
-            f"({factor:,.0f}x real time) -> {out_dir}")
+            f"({factor:,.0f}x real time) -> {out_dir / 'report.html'}")
 
 
 

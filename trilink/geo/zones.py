@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 from shapely.geometry import MultiPolygon
 
+from trilink.fileio import atomic_file
 from trilink.geo import land as _land
 from trilink.geo.land import LandData, build_land, wrap_lon_deg
 from trilink.physics import earth
@@ -141,21 +141,14 @@ def _save(path: Path, data: LandData) -> None:
     _, coords, offsets = shapely.to_ragged_array(data.polygons)
     # Nation codes as indices into a small table: 2 bytes a point instead of 12.
     table, coast_idx = np.unique(data.coast_nations, return_inverse=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(
-                f, coords=coords, ring_offsets=offsets[0], poly_offsets=offsets[1],
-                nations=data.nations, coast_lon=data.coast_lon_deg, coast_lat=data.coast_lat_deg,
-                nation_table=table, coast_nation_idx=coast_idx.astype(np.uint16),
-                resolution=np.array(data.resolution),
-                warnings=np.array(data.warnings, dtype=str),
-            )
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as f:
+        np.savez(
+            f, coords=coords, ring_offsets=offsets[0], poly_offsets=offsets[1],
+            nations=data.nations, coast_lon=data.coast_lon_deg, coast_lat=data.coast_lat_deg,
+            nation_table=table, coast_nation_idx=coast_idx.astype(np.uint16),
+            resolution=np.array(data.resolution),
+            warnings=np.array(data.warnings, dtype=str),
+        )
 
 
 def _load(path: Path) -> LandData:

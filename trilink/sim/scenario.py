@@ -23,12 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -41,6 +39,7 @@ from pydantic import (
 )
 
 from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
+from trilink.nations import check_nation
 from trilink.physics.missiles import MissileProfile, get_profile
 from trilink.physics.trajectory import StepSizes
 from trilink.sensors.catalogue import RadarSpec, sensor_catalogue
@@ -49,16 +48,21 @@ SCHEMA_VERSION = 1
 MAX_FLIGHT_S = StepSizes().max_flight_s
 
 
-@lru_cache(maxsize=1)
-def known_nations() -> dict[str, str]:
-    """ISO 3166-1 alpha-3 code → name, for every nation trilink knows."""
-    text = resources.files("trilink.data").joinpath("nations.yaml").read_text(encoding="utf-8")
-    data: dict[str, str] = yaml.safe_load(text)["nations"]
-    return data
+# Times a run can carry: signed envelopes hold UTC nanoseconds since 1970 in 63 bits
+# (to 2262-04-11); the end leaves room for a scenario's length after its last launch.
+EARLIEST_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+LATEST_UTC = dt.datetime(2261, 12, 31, 23, 59, 59, tzinfo=dt.UTC)
+SPAN_TEXT = f"{EARLIEST_UTC:%Y-%m-%d} to {LATEST_UTC:%Y-%m-%d} UTC"
+
+
+def _within_span(when: dt.datetime) -> None:
+    if not EARLIEST_UTC <= when <= LATEST_UTC:
+        raise ValueError(f"{when:%Y-%m-%d} is outside the supported span, {SPAN_TEXT}")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinity are never a figure of a scenario: refused with the field's name.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Site(_Model):
@@ -117,6 +121,7 @@ class Launch(_Model):
     def _utc(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
             raise ValueError("time must carry a UTC offset, e.g. 2022-10-03T22:22:00Z")
+        _within_span(value)
         return value.astimezone(dt.UTC)
 
     @field_validator("missile")
@@ -268,10 +273,8 @@ class Outage(_Model):
     @field_validator("nation")
     @classmethod
     def _known_nation(cls, value: str | None) -> str | None:
-        if value is not None and value not in known_nations():
-            raise ValueError(f"unknown nation code {value!r}; expected ISO 3166-1 alpha-3, "
-                             "one of " + ", ".join(sorted(known_nations())))
-        return value
+        # Any nation's radars can be down, a party's or not (the catalogue's nations).
+        return None if value is None else check_nation(value, party=False)
 
     @field_validator("after")
     @classmethod
@@ -309,10 +312,8 @@ class Outage(_Model):
 
 
 def _check_nation(value: str) -> str:
-    if value not in known_nations():
-        raise ValueError(f"unknown nation code {value!r}; expected ISO 3166-1 alpha-3, "
-                         "one of " + ", ".join(sorted(known_nations())))
-    return value
+    # Scenario nations run nodes and sit in consultations: parties only (not PRK).
+    return check_nation(value, party=True)
 
 
 AuthorityName = Literal["joint_staff", "defence_ministry", "foreign_ministry", "nsa",
@@ -410,13 +411,17 @@ class Scenario(_Model):
     @field_validator("nations")
     @classmethod
     def _nations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        known = known_nations()
         for code in value:
-            if code not in known:
-                raise ValueError(
-                    f"unknown nation code {code!r}; expected ISO 3166-1 alpha-3, one of "
-                    + ", ".join(sorted(known))
-                )
+            _check_nation(code)
+        if len(set(value)) != len(value):
+            raise ValueError("a nation is listed twice")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _date_in_span(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None:
+            _within_span(dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC))
         return value
 
     @model_validator(mode="after")

@@ -27,7 +27,6 @@ import hashlib
 import importlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -39,6 +38,8 @@ import numpy as np
 from pyproj import Geod, Transformer
 from shapely import LineString, MultiPolygon, Polygon, unary_union
 from shapely.geometry.polygon import orient
+
+from trilink.fileio import write_bytes_atomic
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 """XML namespace of CAP 1.2."""
@@ -411,20 +412,7 @@ def write(msg: CapMessage, folder: str | os.PathLike[str]) -> Path:
     problems = validate(data)
     if problems:
         raise ValueError("invalid CAP message:\n" + "\n".join(problems))
-    out_dir = Path(folder)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / file_name(msg)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".xml", dir=out_dir)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_bytes_atomic(Path(folder) / file_name(msg), data)
 
 
 __all__ = [
