@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from trilink.cli.common import emit_json, fail, say
+from trilink.fileio import write_bytes_atomic
 
 exercise_app = typer.Typer(help="Combined exercises: plan a multi-year programme, score a run.",
                            no_args_is_help=True)
@@ -45,10 +46,7 @@ def exercise_plan(
                          for it in plan.items]}
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        ics = out_dir / "calendar.ics"
-        tmp = out_dir / ".calendar.ics.tmp"
-        tmp.write_bytes(to_ical(plan))
-        tmp.replace(ics)
+        write_bytes_atomic(out_dir / "calendar.ics", to_ical(plan))
         write_atomic(out_dir, "schedule.json", json.dumps(doc, indent=2) + "\n")
         write_atomic(out_dir, "plan.html", plan_html(plan))
     except OSError as exc:
