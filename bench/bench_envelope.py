@@ -119,6 +119,17 @@ def main() -> None:
             if durable:
                 rows.append(("audit append (batch of 5000)", best_rate(do_batch, 5000, 1)))
             log.close()
+            # The batched sink: the node calls append as before; one commit per 64 rows.
+            sink = AuditLog(Path(tmp) / f"sink-{durable}.sqlite", durable=durable,
+                            flush_every=64)
+
+            def do_sink(n: int, log: AuditLog = sink) -> None:
+                do_append(n, log)
+                log.flush()
+
+            rows.append((f"audit sink, flush/64 ({'durable' if durable else 'sync off'})",
+                         best_rate(do_sink, m, 1)))
+            sink.close()
 
     size = len(wires[0])
     result = {"payload_bytes": len(payload), "envelope_bytes": size,

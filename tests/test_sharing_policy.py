@@ -29,6 +29,7 @@ from trilink.sharing import (
     shipped_agreements_dir,
     shipped_regimes,
 )
+from trilink.sharing.policy import CARRIED_KINDS
 
 UTC = dt.UTC
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -359,8 +360,12 @@ def _oracle(
     y: str,
     kind: DataKind,
     rel: frozenset[str],
+    originator: str,
 ) -> tuple[set[str], set[tuple[str, str]]]:
-    """Every agreement allowing a direct hop, and every (agreement, via) allowing a relay."""
+    """Every agreement allowing a direct hop, and every (agreement, via) allowing a relay.
+
+    Another nation's data moves only under an agreement its originator is party to
+    (no chaining); hotline and statement posts may be carried."""
     direct: set[str] = set()
     relay: set[tuple[str, str]] = set()
     if y not in rel or x not in rel:
@@ -369,6 +374,8 @@ def _oracle(
         if kind not in a.kinds or x not in a.parties or y not in a.parties:
             continue
         if not a.status_at(t).in_force:
+            continue
+        if originator not in a.parties and kind not in CARRIED_KINDS:
             continue
         if a.route.mode == "direct" or a.route.via in (x, y):
             direct.add(a.id)
@@ -387,7 +394,7 @@ def test_property_sound_and_complete(world: World) -> None:
     policy = Policy(agreements)
     route = policy.route(x, y, kind, t, rel, originator)
     full_rel = rel | {originator}
-    direct, relay = _oracle(agreements, t, x, y, kind, full_rel)
+    direct, relay = _oracle(agreements, t, x, y, kind, full_rel, originator)
     # (1) soundness: never outside REL TO, never through a nation outside it, and only
     # under an agreement in force covering the kind and the nations
     if not isinstance(route, Denied):

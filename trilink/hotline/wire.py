@@ -290,6 +290,19 @@ def encode_item(item: Item) -> bytes:
     return _ENC.encode(item)
 
 
+MAX_ITEM_BYTES: Final = 512 * 1024
+"""Largest hotline payload read (a post's texts are bounded far below this)."""
+
+
 def decode_item(data: bytes) -> Item:
-    """Parse a hotline payload; raises ``msgspec.DecodeError`` / ``ValidationError``."""
-    return _DEC.decode(data)
+    """Parse a hotline payload; raises ``msgspec.DecodeError`` / ``ValidationError`` only.
+
+    Size is bounded before parsing; the schema bounds nesting, and input nested deeper
+    than the interpreter allows (skipped unknown fields) is a ``DecodeError`` too."""
+    if len(data) > MAX_ITEM_BYTES:
+        raise msgspec.DecodeError(f"hotline item of {len(data)} bytes exceeds "
+                                  f"{MAX_ITEM_BYTES}")
+    try:
+        return _DEC.decode(data)
+    except RecursionError:
+        raise msgspec.DecodeError("hotline item nested too deeply") from None

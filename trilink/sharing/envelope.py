@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
+from trilink.errors import TrilinkError
 from trilink.sharing.agreements import DataKind
 
 __all__ = [
@@ -286,11 +287,12 @@ def fingerprint(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(_raw_public(key)).hexdigest()[:32]
 
 
-class KeyRegistryError(ValueError):
+class KeyRegistryError(TrilinkError, ValueError):
     """A key file could not be read or failed its checks."""
 
 
 KEY_FILE_FORMAT: Final = "trilink-keys/1"
+MAX_KEY_FILE_CHARS: Final = 16 << 20
 
 
 class KeyRegistry:
@@ -363,10 +365,14 @@ class KeyRegistry:
     @classmethod
     def from_json(cls, text: str) -> KeyRegistry:
         """Parse :meth:`to_json` text; raises :class:`KeyRegistryError` with one reason."""
+        if len(text) > MAX_KEY_FILE_CHARS:
+            raise KeyRegistryError(f"key file longer than {MAX_KEY_FILE_CHARS} characters")
         try:
             doc = json.loads(text)
         except ValueError as exc:
             raise KeyRegistryError(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise KeyRegistryError("not a key file: JSON nested too deeply") from None
         if not isinstance(doc, dict) or doc.get("format") != KEY_FILE_FORMAT:
             raise KeyRegistryError(f"not a {KEY_FILE_FORMAT} key file")
         rows = doc.get("keys")
@@ -512,6 +518,23 @@ class Verifier:
     _seen: dict[tuple[str, str], dict[int, int]] = field(default_factory=dict)
     _floor: dict[tuple[str, str], int] = field(default_factory=dict)
     _order: dict[tuple[str, str], list[tuple[int, int]]] = field(default_factory=dict)
+
+    def remember(self, sender: str, key_id: str, seq: int, created_ns: int) -> None:
+        """Mark ``seq`` of ``(sender, key_id)`` as taken, as if accepted at ``created_ns``
+        (rebuilding the window after a restart; see :meth:`AuditLog.restore`)."""
+        stream = (sender, key_id)
+        seen = self._seen.setdefault(stream, {})
+        if seq in seen or seq <= self._floor.get(stream, 0):
+            return
+        seen[seq] = created_ns
+        heapq.heappush(self._order.setdefault(stream, []), (created_ns, seq))
+        self.last_seq[stream] = max(seq, self.last_seq.get(stream, 0))
+
+    def raise_floor(self, sender: str, key_id: str, seq: int) -> None:
+        """Refuse every ``seq`` ≤ ``seq`` of ``(sender, key_id)`` (older than the window)."""
+        stream = (sender, key_id)
+        self._floor[stream] = max(self._floor.get(stream, 0), seq)
+        self.last_seq[stream] = max(seq, self.last_seq.get(stream, 0))
 
     def check(self, data: bytes, now_ns: int) -> Accepted | Rejection:
         """Accept ``data`` (and record its ``seq``) or say why not. Never raises."""

@@ -6,10 +6,13 @@ Rules, in order (the same for the sender's filter and the receiver's second chec
    that nation (its REL TO list). No agreement overrides it; a relay must itself be on the
    list, since it holds the item on the way.
 2. Agreements. A **direct** hop X → Y needs an agreement in force at T that covers the
-   kind and has both as parties, with a direct route — or a relay route whose hub is X or
-   Y (the spokes of a hub-and-spoke agreement are direct hops). A **relay** X → Z → Y
-   needs an agreement in force covering the kind with X, Y and Z as parties and route
-   relay via Z; Z receives from X and sends to Y under it.
+   kind and has both as parties — and the originator too, when X passes on another
+   nation's data (agreements do not chain: the US may not pass Japan's tracks to the ROK
+   under its two alliances; hotline and statement posts, messages the originator
+   released to both, may be carried: :data:`CARRIED_KINDS`) — with a direct route — or
+   a relay route whose hub is X or Y (the spokes of a hub-and-spoke agreement are direct
+   hops). A **relay** X → Z → Y needs an agreement in force covering the kind with X, Y
+   and Z as parties and route relay via Z; Z receives from X and sends to Y under it.
 3. Choice. Direct beats relay (the item is exposed to fewer hands); among routes of one
    form the lowest latency wins, ties broken by the narrower agreement (fewer parties),
    then by agreement id. Latency: the agreement's
@@ -41,6 +44,11 @@ from trilink.sharing.agreements import (
     regime_agreements,
 )
 from trilink.sharing.releasability import Releasability, check_nation
+
+CARRIED_KINDS: frozenset[DataKind] = frozenset({DataKind.HOTLINE, DataKind.STATEMENT})
+"""Kinds a third party may carry on for their originator (a government's message to
+another, released to both): agreements restrict passing on *data*, not delivering a
+message. Every other kind moves on only under an agreement its originator is party to."""
 
 
 @dataclass(frozen=True)
@@ -230,6 +238,13 @@ class Policy:
             st = self.status(a, t)
             if not st.in_force:
                 notes.append(f"{a.name} ({a.id}) covers it but is {st.explanation}")
+                continue
+            if originator not in a.parties and kind not in CARRIED_KINDS:
+                # Passing on another nation's data under an agreement that nation is not
+                # party to would chain two bilateral agreements into a relay none names.
+                notes.append(f"{a.name} ({a.id}) is between {' and '.join(a.parties)}; "
+                             f"{originator}, whose {what} it is, is not a party, and "
+                             "bilateral agreements do not chain for shared data")
                 continue
             via = a.route.via
             if a.route.mode == "direct" or via in (sender, recipient):

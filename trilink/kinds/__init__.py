@@ -1,0 +1,1 @@
+"""Data kinds the node carries: one module per kind (schema, checks, plug-in)."""

@@ -1,0 +1,212 @@
+"""The missile-track kind: what a shared track looks like on the wire, and its checks.
+
+A node shares its confirmed tracks as one :class:`TrackBatch` per envelope (kind
+``missile_track``). Each :class:`TrackPayload` holds a track id, the time of the state
+(seconds since the run's epoch), the 9-element ECEF state (position m, velocity m/s,
+specific force m/s²), the upper triangle (45 values, row-major) of its 9×9 covariance
+and the sender's probability that the missile is powered.
+
+A partner's batch is signed, but a signature says who sent it, not that it is sane.
+:func:`decode_tracks` therefore checks every field before anything reaches the fused
+picture (whose compiled kernels index the arrays without bounds checks):
+
+- the bytes are at most :data:`MAX_BATCH_BYTES`, MessagePack of exactly this schema
+  (the typed decoder has a fixed nesting depth of three; unknown shapes are refused);
+- at most :data:`MAX_TRACKS` tracks, unique ids matching ``[A-Za-z0-9._:-]{1,64}``;
+- ``x`` has exactly 9 and ``p_upper`` exactly 45 finite numbers within physical bounds;
+- the covariance is symmetric (by construction) and positive definite with a condition
+  number at most :data:`MAX_CONDITION` (a Cholesky factor and the eigenvalues exist);
+- ``t_s`` is finite and within the receiver's window around its own time;
+- ``powered_probability`` is in [0, 1].
+
+Any failure refuses the whole batch with one line naming the track and the field; the
+caller audits it. Nothing here raises on hostile input.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Final, Protocol
+
+import msgspec
+import numpy as np
+from numpy.typing import NDArray
+
+F = NDArray[np.float64]
+
+NX: Final = 9
+"""State length: ECEF position (m), velocity (m/s), specific force (m/s²)."""
+
+N_UPPER: Final = NX * (NX + 1) // 2
+MAX_TRACKS: Final = 512
+"""Most tracks one batch may carry (a salvo is tens)."""
+
+MAX_BATCH_BYTES: Final = 512 * 1024
+MAX_POSITION_M: Final = 1.0e8
+"""|position| bound: ~15 Earth radii, far beyond any ballistic track."""
+
+MAX_VELOCITY_M_S: Final = 1.0e5
+MAX_ACCEL_M_S2: Final = 1.0e4
+MAX_VARIANCE: Final = 1.0e16
+"""Largest diagonal covariance element (a 10⁸ m standard deviation)."""
+
+MAX_CONDITION: Final = 1.0e15
+"""Largest covariance condition number fusion can invert without losing all digits."""
+
+_UPPER = np.triu_indices(NX)
+# Index of each (i, j) of a symmetric 9×9 matrix in its upper-triangle vector: one
+# gather rebuilds the matrix (cheaper than fill-and-mirror on the receive path).
+_FULL = np.zeros((NX, NX), dtype=np.intp)
+_FULL[_UPPER] = np.arange(N_UPPER)
+_FULL = np.maximum(_FULL, _FULL.T)
+_BOUNDS = np.array([MAX_POSITION_M] * 3 + [MAX_VELOCITY_M_S] * 3 + [MAX_ACCEL_M_S2] * 3)
+
+# Decoder-level bounds: msgspec refuses NaN and ±inf against a range constraint.
+Finite = Annotated[float, msgspec.Meta(ge=-1e300, le=1e300)]
+TrackId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+
+
+class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
+    """A shared track: id, time (s since epoch), state (9, ECEF) and its covariance's
+    upper triangle (45), and the sender's powered-mode probability."""
+
+    track_id: TrackId
+    t_s: Finite
+    x: Annotated[list[Finite], msgspec.Meta(min_length=NX, max_length=NX)]
+    p_upper: Annotated[list[Finite], msgspec.Meta(min_length=N_UPPER, max_length=N_UPPER)]
+    powered_probability: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)]
+
+    def state(self) -> F:
+        return np.asarray(self.x, dtype=np.float64)
+
+    def covariance(self) -> F:
+        return np.asarray(self.p_upper, dtype=np.float64)[_FULL]
+
+
+class TrackBatch(msgspec.Struct, frozen=True, array_like=True):
+    """The track updates a node shares at one time: one envelope, one signature."""
+
+    tracks: Annotated[list[TrackPayload], msgspec.Meta(max_length=MAX_TRACKS)]
+
+
+class TrackLike(Protocol):
+    """What :func:`track_payload` needs of a tracker's event."""
+
+    @property
+    def track_id(self) -> str: ...
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def x(self) -> F: ...
+    @property
+    def P(self) -> F: ...  # noqa: N802 - the estimation literature's name
+    @property
+    def powered_probability(self) -> float: ...
+
+
+_ENC = msgspec.msgpack.Encoder()
+TRACK_DECODER: Final = msgspec.msgpack.Decoder(TrackBatch)
+"""The schema-only decoder (no semantic checks): use :func:`decode_tracks` on input."""
+
+
+def track_payload(e: TrackLike) -> TrackPayload:
+    return TrackPayload(e.track_id, float(e.t_s), [float(v) for v in e.x],
+                        [float(v) for v in np.asarray(e.P)[_UPPER]],
+                        float(e.powered_probability))
+
+
+def encode_tracks(events: Sequence[TrackLike]) -> bytes:
+    """The payload bytes of a batch of shared track updates."""
+    return _ENC.encode(TrackBatch([track_payload(e) for e in events]))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackWindow:
+    """Accepted track times: ``now - past_s ≤ t_s ≤ now + future_s`` (seconds)."""
+
+    past_s: float = 3 * 3600.0 + 60.0
+    future_s: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class TrackRejection:
+    """Why a batch was refused: one line naming the track and the field."""
+
+    detail: str
+
+
+def _short(text: str, limit: int = 200) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def check_state(x: F, P: F) -> str | None:
+    """Why a state and covariance may not enter fusion, or None if they may.
+
+    Shapes exactly (9,) and (9, 9), float64, finite, within physical bounds, P
+    symmetric positive definite and not too ill-conditioned. The fused picture calls
+    this at its entry point too, so a caller that skips the decoder is still safe.
+    """
+    if not isinstance(x, np.ndarray) or x.shape != (NX,) or x.dtype != np.float64:
+        return f"state must be a float64 array of shape ({NX},)"
+    if not isinstance(P, np.ndarray) or P.shape != (NX, NX) or P.dtype != np.float64:
+        return f"covariance must be a float64 array of shape ({NX}, {NX})"
+    if not np.all(np.isfinite(x)):
+        return "state holds a non-finite number"
+    bad = np.nonzero(np.abs(x) > _BOUNDS)[0]
+    if bad.size:
+        i = int(bad[0])
+        return f"state element {i} = {x[i]:.6g} exceeds the physical bound {_BOUNDS[i]:g}"
+    if not np.all(np.isfinite(P)):
+        return "covariance holds a non-finite number"
+    if not np.array_equal(P, P.T):
+        return "covariance is not symmetric"
+    diag = np.diag(P)
+    if np.any(diag <= 0.0) or np.any(diag > MAX_VARIANCE):
+        return f"covariance diagonal outside (0, {MAX_VARIANCE:g}]"
+    try:
+        np.linalg.cholesky(P)
+        eig = np.linalg.eigvalsh(P)
+    except np.linalg.LinAlgError:
+        return "covariance is not positive definite"
+    if eig[0] <= 0.0:
+        return "covariance is not positive definite"
+    if eig[-1] > MAX_CONDITION * eig[0]:  # no division: eig[0] may be subnormal
+        return f"covariance condition number exceeds {MAX_CONDITION:g}"
+    return None
+
+
+def check_payload(p: TrackPayload, now_s: float, window: TrackWindow) -> str | None:
+    """Why one decoded track is refused (its id and the field), or None."""
+    where = f"track {p.track_id!r}"
+    if not math.isfinite(p.t_s) or not (now_s - window.past_s <= p.t_s <= now_s + window.future_s):
+        return (f"{where}: t_s {p.t_s:.6g} outside the window "
+                f"[{now_s - window.past_s:.6g}, {now_s + window.future_s:.6g}]")
+    problem = check_state(p.state(), p.covariance())
+    return None if problem is None else f"{where}: {problem}"
+
+
+def decode_tracks(payload: bytes, now_s: float,
+                  window: TrackWindow | None = None) -> TrackBatch | TrackRejection:
+    """Decode and check a received batch; never raises (see the module docstring)."""
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        return TrackRejection(f"expected bytes, got {type(payload).__name__}")
+    if len(payload) > MAX_BATCH_BYTES:
+        return TrackRejection(f"{len(payload)} bytes exceeds the {MAX_BATCH_BYTES}-byte limit")
+    try:
+        batch = TRACK_DECODER.decode(payload)
+    except (msgspec.MsgspecError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        return TrackRejection(_short(f"malformed track batch: {exc}"))
+    if not math.isfinite(now_s):
+        return TrackRejection("receiver time is not finite")
+    w = window or TrackWindow()
+    ids = [p.track_id for p in batch.tracks]
+    if len(set(ids)) != len(ids):
+        return TrackRejection("a track id appears twice in one batch")
+    for p in batch.tracks:
+        problem = check_payload(p, now_s, w)
+        if problem is not None:
+            return TrackRejection(problem)
+    return batch
