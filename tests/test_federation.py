@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from trilink.bus import InMemoryBus, LinkModel
+from trilink.bus import InMemoryBus
 from trilink.sharing import shipped_regimes
 from trilink.sharing.audit import AuditLog, verify_audit_file
 from trilink.sharing.policy import Policy, Relay
@@ -26,7 +26,7 @@ def truth() -> Truth:
 def _run(truth: Truth, regime: str, tmp: Path | None = None,
          rel_to: dict[str, tuple[str, ...]] | None = None) -> FederationRun:
     return run_federation(truth, Policy.for_regime(regime),
-                          InMemoryBus(default_link=LinkModel(latency_s=0.0)), seed=1,
+                          InMemoryBus(), seed=1,
                           rel_to=rel_to, audit_dir=tmp)
 
 

@@ -8,6 +8,7 @@ from hotline_net import NATIONS, make_net
 
 from trilink.hotline.consultation import State
 from trilink.hotline.factsheet import TriggerRules
+from trilink.hotline.opener import AutoOpener, OpenerConfig, tell_warning
 from trilink.hotline.simulated import Delay, ResponseModel
 from trilink.hotline.statement import StatementBoard, content_bytes, decline_bytes
 from trilink.hotline.wire import (
@@ -28,7 +29,6 @@ from trilink.hotline.wire import (
 )
 from trilink.sharing.agreements import DataKind
 from trilink.sharing.envelope import encode, generate_keys
-from trilink.sim.hotline import AutoOpener, tell_warning
 
 FAST = ResponseModel(read=Delay(20.0, 0.3), join=Delay(60.0, 0.3), draft=Delay(300.0, 0.3),
                      approve=Delay(200.0, 0.3), conclude=Delay(60.0, 0.3))
@@ -170,13 +170,13 @@ def test_updates_before_joining_go_with_the_join_not_into_the_void():
     net = make_net()
     cid = net.open("JPN", ["USA", "KOR"])
     net.run(until_s=70.0)
-    opener = AutoOpener("KOR", NATIONS, "defence_ministry", TriggerRules())
-    o1 = opener.consider(net.desk("KOR"), 80.0, "KOR/T1", "KOR: impact in KOR's zone",
-                         {"trajectory_class": "SRBM"}, 0)
+    opener = AutoOpener("KOR", OpenerConfig(NATIONS, "defence_ministry", TriggerRules()))
+    raised, opened, o1 = opener.consider(net.desk("KOR"), 80.0, "KOR/T1",
+                                         "KOR: impact in KOR's zone", {"trajectory_class": "SRBM"})
     o2 = tell_warning(net.desk("KOR"), 81.0, {"nation": "KOR", "t_s": 75.0, "level": "x"})
     assert not (o1.sends or o2.sends)  # nothing posted that every node would refuse
     assert opener.held[cid] == [{"trajectory_class": "SRBM"}]
-    assert opener.missile_consultation == {0: cid}
+    assert (raised, opened) == (cid, False)
     assert net.desk("KOR").consultations[cid].folded.refused == {}
 
 

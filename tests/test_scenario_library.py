@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trilink.bus import InMemoryBus, LinkModel
+from trilink.bus import InMemoryBus
 from trilink.cli import main
 from trilink.physics import earth
 from trilink.physics.missiles import get_profile
@@ -279,7 +279,7 @@ def test_the_federation_uses_each_nations_scenario_sensors(nominal: Truth) -> No
     # Off Kauai only the scenario's ships can see the missile.
     def run(extra: bool) -> dict[str, dict[str, float]]:
         fed = run_federation(nominal, policy_for("national-only"),
-                             InMemoryBus(default_link=LinkModel(latency_s=0.0)), seed=2,
+                             InMemoryBus(), seed=2,
                              nations=("JPN", "KOR"), sensors=None if extra else ())
         return fed.first_detection_s
 

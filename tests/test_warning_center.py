@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+
+from ballistic_arc import arc, covariance
 
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.scenario import load_scenario
 from trilink.sim.tracking import run_tracker
 from trilink.sim.truth import Truth
 from trilink.tracking.tracker import EventKind
+from trilink.warning.assessment import WarningLevel
 from trilink.warning.cap import to_xml, validate, write
-from trilink.warning.center import WarningCenter, WarningEvent
+from trilink.warning.center import POWERED_HOLD, WarningCenter, WarningEvent
 
 
 def _run_center(scenario: str, nation: str) -> list[WarningEvent]:
@@ -72,3 +76,52 @@ def test_warning_of_a_track_that_stops_is_cancelled_after_impact() -> None:
         assert c.t_s < impact_s + 120.0
         assert validate(to_xml(c.message)) == []
     assert center.expire(impact_s + 200.0) == []  # once only
+
+
+# -- the two rules docs/warning.md credits with preventing false alerts --------------
+# A hand-made ballistic arc over northern Honshu (tests/ballistic_arc.py): its states
+# before ~190 s assess as take_shelter for Japan, its states after the overflight as none.
+def _center() -> WarningCenter:
+    return WarningCenter("JPN", dt.datetime(2022, 10, 3, 22, 22, tzinfo=dt.UTC), 10.0)
+
+
+
+
+def test_no_warning_change_while_the_engine_still_burns() -> None:
+    """Powered probability ≥ 0.5: assessed and recorded, warning state untouched."""
+    from ballistic_arc import arc, covariance
+
+
+    center, P = _center(), covariance()
+    for t in (20.0, 30.0, 40.0, 50.0):
+        assert center.on_track("T1", arc().state(t), P, t, powered_probability=0.9) == []
+    assert [a.level for _, a in center.assessments] == [WarningLevel.TAKE_SHELTER] * 4
+    # Exactly at the hold still holds; held assessments do not count towards an Alert.
+    assert center.on_track("T1", arc().state(60.0), P, 60.0, POWERED_HOLD) == []
+    assert center.on_track("T1", arc().state(70.0), P, 70.0, 0.1) == []
+    alert = center.on_track("T1", arc().state(80.0), P, 80.0, 0.1)
+    assert [e.message.msg_type for e in alert] == ["Alert"]
+    # With the warning out, a burning track's 'none' assessments cancel nothing either
+    # (the arc's states after the overflight assess as none).
+    for i, t in enumerate((250.0, 260.0, 270.0)):
+        assert center.on_track("T1", arc().state(t), P, 90.0 + 10 * i, 0.7) == []
+    done = center.on_track("T1", arc().state(280.0), P, 120.0, 0.0)
+    done += center.on_track("T1", arc().state(290.0), P, 130.0, 0.0)
+    assert [e.message.msg_type for e in done] == ["Cancel"]
+
+
+def test_an_alert_needs_two_assessments_in_a_row() -> None:
+    center, P = _center(), covariance()
+    shelter = arc().state  # take_shelter for Japan before the overflight
+    calm = arc().state(260.0)  # none for Japan
+    assert center.on_track("T1", shelter(20.0), P, 20.0) == []  # one: not yet
+    assert center.on_track("T1", calm, P, 30.0) == []  # broken: the count restarts
+    assert center.on_track("T1", shelter(40.0), P, 40.0) == []
+    # Within assess_every_s of the last assessment: not assessed, so it cannot count.
+    assert center.on_track("T1", shelter(45.0), P, 45.0) == []
+    assert len(center.assessments) == 3
+    events = center.on_track("T1", shelter(50.0), P, 50.0)
+    assert [e.message.msg_type for e in events] == ["Alert"]
+    assert events[0].t_s == 50.0
+    # Another track is counted on its own.
+    assert center.on_track("T2", shelter(50.0), P, 50.0) == []

@@ -18,12 +18,25 @@ What the node does:
 - runs the nation's hotline desk (:mod:`trilink.hotline.desk`): hotline and statement
   envelopes go to it; its orders become signed envelopes with hotline priority, sent
   directly or, where no agreement allows a direct exchange, wrapped in a ``Forward``
-  that a third party carries (and checks against its own agreements) to the recipient.
+  that a third party carries (and checks against its own agreements) to the recipient;
+- keeps watch (:mod:`trilink.watch`): every ``assess_every_s`` it assesses its fused
+  picture for its nation, issues CAP Alert / Update / Cancel, and opens or feeds
+  consultations on significant tracks under the trigger rules;
+- hands envelopes of other kinds to their plug-ins (contract C1,
+  :mod:`trilink.kinds.base`), after the same checks, and seals what they send.
+
+Drivers (the simulation, live mode) only feed :meth:`NationalNode.on_scan`,
+:meth:`NationalNode.on_message` (with the transport's authenticated sender) and
+:meth:`NationalNode.tick` (when :meth:`NationalNode.next_wakeup_s` says), carry
+``NodeOutput`` (contract C2: outgoing envelopes, track events, warnings, assessments,
+consultations opened, plug-in events, whether the picture changed) and call
+:meth:`NationalNode.close` when they stop. The node decides everything else.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -33,7 +46,14 @@ from numpy.typing import NDArray
 
 from trilink.hotline.desk import DeskConfig, DeskOutput, HotlineDesk, Send
 from trilink.hotline.wire import Forward, decode_item, encode_item
+from trilink.kinds.base import KindPlugin, PluginOutput
+from trilink.kinds.tracks import TRACK_DECODER, TrackRejection, decode_tracks
+from trilink.kinds.tracks import TrackBatch as TrackBatch
+from trilink.kinds.tracks import TrackPayload as TrackPayload
+from trilink.kinds.tracks import encode_tracks as encode_tracks
+from trilink.kinds.tracks import track_payload as track_payload
 from trilink.sharing.audit import AuditLog, Direction
+from trilink.sharing.checkpoint import is_checkpoint
 from trilink.sharing.envelope import (
     Accepted,
     Envelope,
@@ -49,50 +69,17 @@ from trilink.sharing.envelope import (
 )
 from trilink.sharing.fusion import FusedObject, FusedPicture, SourceTrack
 from trilink.sharing.policy import Denied, Direct, Policy, Relay
+from trilink.sharing.relay import check_delivery, stamp
 from trilink.tracking.tracker import EventKind, ScanLike, Tracker, TrackerConfig, TrackEvent
+from trilink.warning.assessment import Assessment
+from trilink.warning.center import WarningEvent
+from trilink.watch import Watch, WatchConfig
 
 F = NDArray[np.float64]
 NS_PER_S = 1_000_000_000
-_UPPER = np.triu_indices(9)
-# Index of each (i, j) of a symmetric 9×9 matrix in its upper-triangle vector: one
-# gather rebuilds the matrix (cheaper than fill-and-mirror on the receive path).
-_FULL = np.zeros((9, 9), dtype=np.intp)
-_FULL[_UPPER] = np.arange(45)
-_FULL = np.maximum(_FULL, _FULL.T)
-
-
-class TrackPayload(msgspec.Struct, frozen=True, array_like=True):
-    """A shared track: id, time (s since epoch), state (9, ECEF) and its covariance's
-    upper triangle (45), and the sender's powered-mode probability."""
-
-    track_id: str
-    t_s: float
-    x: list[float]
-    p_upper: list[float]
-    powered_probability: float
-
-    def covariance(self) -> F:
-        return np.asarray(self.p_upper, dtype=np.float64)[_FULL]
-
-
-class TrackBatch(msgspec.Struct, frozen=True, array_like=True):
-    """The track updates a node shares at one time: one envelope, one signature."""
-
-    tracks: list[TrackPayload]
-
-
-_ENC = msgspec.msgpack.Encoder()
-_DEC = msgspec.msgpack.Decoder(TrackBatch)
-
-
-def track_payload(e: TrackEvent) -> TrackPayload:
-    return TrackPayload(e.track_id, float(e.t_s), [float(v) for v in e.x],
-                        [float(v) for v in e.P[_UPPER]], float(e.powered_probability))
-
-
-def encode_tracks(events: Sequence[TrackEvent]) -> bytes:
-    """The payload bytes of a batch of shared track updates."""
-    return _ENC.encode(TrackBatch([track_payload(e) for e in events]))
+# The track kind's schema and checks live in trilink.kinds.tracks; the names stay here
+# for the modules that import them from the node.
+_DEC = TRACK_DECODER
 
 
 @dataclass(frozen=True)
@@ -125,6 +112,32 @@ class NodeOutput:
     accepted: list[Envelope] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     hotline: DeskOutput = field(default_factory=DeskOutput)
+    # Contract C2: what the node decided, for drivers and faces.
+    warnings: list[WarningEvent] = field(default_factory=list)  # CAP messages issued
+    assessments: list[tuple[str, Assessment]] = field(default_factory=list)  # (fused id, …)
+    consultations_opened: list[str] = field(default_factory=list)
+    # (fused track id, consultation id) for each significant track raised on the hotline.
+    consultations_raised: list[tuple[str, str]] = field(default_factory=list)
+    kind_events: list[object] = field(default_factory=list)  # from plug-ins (contract C1)
+    picture_changed: bool = False
+    assessed_s: float | None = None  # the time of the assessment round it ran, if any
+
+    def extend(self, other: NodeOutput) -> NodeOutput:
+        """Append ``other`` (a later step at the same input) to this output."""
+        self.outgoing += other.outgoing
+        self.track_events += other.track_events
+        self.accepted += other.accepted
+        self.rejected += other.rejected
+        self.hotline.extend(other.hotline)
+        self.warnings += other.warnings
+        self.assessments += other.assessments
+        self.consultations_opened += other.consultations_opened
+        self.consultations_raised += other.consultations_raised
+        self.kind_events += other.kind_events
+        self.picture_changed = self.picture_changed or other.picture_changed
+        if other.assessed_s is not None:
+            self.assessed_s = other.assessed_s
+        return self
 
 
 class NationalNode:
@@ -133,9 +146,18 @@ class NationalNode:
     def __init__(self, config: NodeConfig, policy: Policy, key: NodeKey, registry: KeyRegistry,
                  epoch: dt.datetime, audit: AuditLog | None = None,
                  tracker_config: TrackerConfig | None = None,
-                 desk_config: DeskConfig | None = None) -> None:
+                 desk_config: DeskConfig | None = None,
+                 watch_config: WatchConfig | None = None,
+                 plugins: Sequence[KindPlugin] = ()) -> None:
         if key.nation != config.nation:
             raise ValueError(f"key of {key.nation} given to the node of {config.nation}")
+        self._plugins: dict[Kind, KindPlugin] = {}
+        for plugin in plugins:
+            for kind in plugin.kinds:
+                if kind in _BUILT_IN or kind in self._plugins:
+                    raise ValueError(f"two handlers for the {kind} kind on {config.nation}")
+                self._plugins[kind] = plugin
+        self.plugins: tuple[KindPlugin, ...] = tuple(plugins)
         self.config = config
         self.nation = config.nation
         self.policy = policy
@@ -144,9 +166,13 @@ class NationalNode:
         self.tracker = Tracker(config.nation, tracker_config)
         self.signer = Signer(key)
         self.verifier = Verifier(config.nation, registry, config.window)
+        if audit is not None:
+            # Refuse what an earlier run took, continue its seq, sign checkpoints (restart-safe).
+            audit.attach(self.verifier, self.signer)
         self.picture = FusedPicture(config.nation)
         self.hotline = HotlineDesk(config.nation, policy, epoch, key, registry,
                                    (config.nation, *config.partners), desk_config)
+        self.watch = Watch(config.nation, epoch, watch_config)
         self.rel_to = tuple(sorted(set(config.rel_to) | {config.nation}))
         self._last_shared: dict[str, float] = {}
         # When each partner track ("NATION/track id") first reached this node.
@@ -185,6 +211,8 @@ class NationalNode:
             out.outgoing += self._share(to_share)
         if updates:
             self.picture.update(updates)
+            out.picture_changed = True
+        out.outgoing += self._checkpoints_out(scan.t_s)
         return out
 
     def _share(self, batch: Sequence[TrackEvent]) -> list[Outgoing]:
@@ -211,10 +239,45 @@ class NationalNode:
         return sent
 
     # -- from partners ----------------------------------------------------------------
-    def on_message(self, data: bytes, now_s: float) -> NodeOutput:
-        """Check a received message; fuse it, forward it, or reject it (and log why)."""
+    def on_message(self, data: bytes, now_s: float, deliverer: str | None = None) -> NodeOutput:
+        """Check a received message; fuse it, forward it, or reject it (and log why).
+
+        ``deliverer``: the transport's authenticated sender (contract C4), if known. A
+        partner's signed audit checkpoint is kept in the audit (it anchors their log)."""
+        if is_checkpoint(data):
+            out = NodeOutput()
+            if self.audit is not None:
+                why = self.audit.receive_checkpoint(data, self.verifier.registry, deliverer,
+                                                    self._ns(now_s))
+                out.rejected += [] if why is None else [f"checkpoint: {why}"]
+            return out
+        out = self._on_message(data, now_s, deliverer)
+        out.outgoing += self._checkpoints_out(now_s)
+        return out
+
+    def _checkpoints_out(self, t_s: float) -> list[Outgoing]:
+        """The audit checkpoints signed since the last call, one copy for each partner
+        (counts and a hash, no shared data: no agreement needed to send them)."""
+        if self.audit is None:
+            return []
+        # The id names the partner: a bus drops a second send of one id by one sender.
+        return [Outgoing(p, f"{self.nation}:cp:{p}:{hashlib.sha256(d).hexdigest()[:16]}", d, 0,
+                         t_s) for d in self.audit.take_checkpoints()
+                for p in sorted(self.config.partners)]
+
+    def _on_message(self, data: bytes, now_s: float, deliverer: str | None) -> NodeOutput:
         out = NodeOutput()
         now_ns = self._ns(now_s)
+        # The hop that brought it must be the one its path names (relay stamp, deliverer).
+        delivery = check_delivery(data, deliverer, self.nation, self.verifier.registry,
+                                  self.policy, self._when(now_s), now_ns, self.config.window)
+        if delivery.problem is not None:
+            if self.audit is not None:
+                self.audit.log_refused(now_ns, delivery.envelope, data, "path",
+                                       delivery.problem, peer=deliverer)
+            out.rejected.append(f"path: {delivery.problem}")
+            return out
+        data = delivery.data
         result = self.verifier.check(data, now_ns)
         if isinstance(result, Rejection):
             self._log_check(result, data, now_ns)
@@ -252,10 +315,12 @@ class NationalNode:
             route = self.policy.route(env.sender, final, env.kind, when, env.rel_to,
                                       env.originator)
             assert isinstance(route, Relay)
-            if self.audit is not None:
-                self.audit.log_relayed(env, data, now_ns, final)
             hop = 0.5 * (route.latency_s - route.relay_delay_s)
-            out.outgoing.append(Outgoing(final, f"{env.sender}:{env.seq}", data, 0,
+            # Our signature binds the path: who carried it, to whom, and when.
+            relayed = stamp(self.signer.key, data, final, self._ns(now_s + route.relay_delay_s))
+            if self.audit is not None:
+                self.audit.log_relayed(env, relayed, now_ns, final)
+            out.outgoing.append(Outgoing(final, f"{env.sender}:{env.seq}", relayed, 0,
                                          now_s + route.relay_delay_s + hop))
             return out
         if env.kind in (Kind.HOTLINE, Kind.STATEMENT):
@@ -268,16 +333,29 @@ class NationalNode:
                 out.rejected.append(f"hotline: {detail}")
             return out
         if env.kind == Kind.MISSILE_TRACK:
-            try:
-                batch = _DEC.decode(env.payload)
-            except msgspec.DecodeError as exc:
-                out.rejected.append(f"payload: {exc}")
+            batch = decode_tracks(env.payload, now_s)
+            if isinstance(batch, TrackRejection):
+                # Signed but insane: refused whole, audited, the picture untouched.
+                self._audit_reject(now_ns, env, batch.detail, reason="payload")
+                out.rejected.append(f"payload: {batch.detail}")
                 return out
             for p in batch.tracks:
                 self.first_seen.setdefault(f"{env.originator}/{p.track_id}", now_s)
             self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
-                                             np.asarray(p.x), p.covariance(),
+                                             p.state(), p.covariance(),
                                              p.powered_probability) for p in batch.tracks])
+            out.picture_changed = True
+            return out
+        plugin = self._plugins.get(env.kind)
+        if plugin is not None:
+            try:
+                done = plugin.on_envelope(env, now_s)
+            except (ValueError, OverflowError, KeyError) as exc:
+                detail = f"{env.kind} item refused: {type(exc).__name__}: {exc}"
+                self._audit_reject(now_ns, env, detail, reason="payload")
+                out.rejected.append(f"payload: {detail}")
+                return out
+            out.extend(self._carry_out(done, now_s))
         return out
 
     # -- hotline ----------------------------------------------------------------------
@@ -295,8 +373,83 @@ class NationalNode:
         return out
 
     def tick(self, t_s: float) -> NodeOutput:
-        """Let the desk take the escalation steps and lapses due at ``t_s``."""
-        return self.emit(self.hotline.tick(t_s), t_s)
+        """Time passes: the desk's escalation steps and lapses, the plug-ins' deadlines
+        and, when due, an assessment round (:meth:`next_wakeup_s` says when next)."""
+        wake = self.hotline.next_wakeup_s()
+        out = (self.emit(self.hotline.tick(t_s), t_s) if wake is not None and wake <= t_s
+               else NodeOutput())
+        for plugin in self.plugins:
+            wake = plugin.next_wakeup_s()
+            if wake is not None and wake <= t_s:
+                out.extend(self._carry_out(plugin.tick(t_s), t_s))
+        out.outgoing += self._checkpoints_out(t_s)
+        if self.watch.due(t_s):
+            out.extend(self._assess(t_s))
+        return out
+
+    def next_wakeup_s(self) -> float | None:
+        """When :meth:`tick` next has something to do (None: only on input)."""
+        times = [t for t in (self.hotline.next_wakeup_s(), self.watch.next_round_s(),
+                             *(p.next_wakeup_s() for p in self.plugins)) if t is not None]
+        return min(times) if times else None
+
+    def close(self, t_s: float) -> NodeOutput:
+        """The node stops watching: every warning still out lapses at its own time."""
+        return NodeOutput(warnings=self.watch.close())
+
+    def join_facts(self, consultation: str) -> dict[str, object]:
+        """What this nation adds when its authorities join ``consultation``."""
+        return self.watch.join_facts(consultation)
+
+    def carry(self, done: PluginOutput, t_s: float) -> NodeOutput:
+        """A plug-in's output from a local action (an analyst raises an item): seal its
+        sends along the agreements' routes and audit its notes, as for received input."""
+        return self._carry_out(done, t_s)
+
+    # -- warnings and consultations ---------------------------------------------------
+    def _assess(self, t_s: float) -> NodeOutput:
+        r = self.watch.round(t_s, self.fused(), self.hotline)
+        out = self.emit(r.desk, t_s)
+        out.warnings, out.assessments, out.assessed_s = r.warnings, r.assessments, t_s
+        out.consultations_raised = [(track, cid) for track, cid, _ in r.raised]
+        out.consultations_opened = [cid for _, cid, opened in r.raised if opened]
+        return out
+
+    # -- plug-ins (contract C1) -------------------------------------------------------
+    def _carry_out(self, done: PluginOutput, t_s: float) -> NodeOutput:
+        """Seal a plug-in's sends along the agreements' routes; audit its notes."""
+        out = NodeOutput(kind_events=list(done.events))
+        when = self._when(t_s)
+        for send in done.sends:
+            rel_to = tuple(sorted(set(send.rel_to) | {self.nation}))
+            route = self.policy.route(self.nation, send.to, send.kind, when, rel_to,
+                                      self.nation)
+            if isinstance(route, Denied):
+                if self.audit is not None:
+                    self.audit.append(self._ns(t_s), Direction.REJECTED, peer=send.to,
+                                      kind=send.kind, reason="policy",
+                                      detail=f"not sent: {route.reason}")
+                out.rejected.append(f"policy: not sent to {send.to}: {route.reason}")
+                continue
+            via = (route.via,) if isinstance(route, Relay) else ()
+            env = self.signer.seal(kind=send.kind, originator=self.nation, rel_to=rel_to,
+                                   recipient=send.to, payload=send.payload,
+                                   created_ns=self._ns(t_s), via=via)
+            data = encode(env)
+            if self.audit is not None:
+                self.audit.log_sent(env, data, self._ns(t_s))
+            hop = (route.latency_s if isinstance(route, Direct)
+                   else 0.5 * (route.latency_s - route.relay_delay_s))
+            out.outgoing.append(Outgoing(via[0] if via else send.to,
+                                         f"{self.nation}:{env.seq}", data, send.priority,
+                                         t_s + hop))
+        if self.audit is not None:
+            for note in done.notes:
+                self.audit.append(self._ns(note.t_s), Direction(note.direction),
+                                  peer=note.peer, kind=note.kind,
+                                  reason="payload" if note.direction == "rejected" else None,
+                                  detail=note.detail)
+        return out
 
     def _seal(self, send: Send, t_s: float) -> Outgoing:
         created = self._ns(t_s)
@@ -406,6 +559,9 @@ class NationalNode:
     def fused(self) -> list[FusedObject]:
         """The node's fused picture: one object per missile, with its sources."""
         return self.picture.objects()
+
+
+_BUILT_IN = frozenset({Kind.MISSILE_TRACK, Kind.HOTLINE, Kind.STATEMENT})
 
 
 def partners_of(nation: str, nations: Sequence[str]) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ import numpy as np
 import yaml
 from scipy.stats import t as student_t
 
+from trilink.errors import TrilinkError
 from trilink.sensors.catalogue import RadarSpec
 from trilink.sharing.agreements import AgreementInvalidError, load_regime
 from trilink.sharing.policy import Policy, policy_for
@@ -76,7 +77,7 @@ PHASE_WINDOW_S = 10.0  # the slowest catalogue radar's revisit (s)
 _DATE_REGIME = re.compile(r"^record-(\d{4}-\d{2}-\d{2})$")
 
 
-class CompareError(ValueError):
+class CompareError(TrilinkError, ValueError):
     """A comparison that cannot be made as asked (one line for the CLI)."""
 
 

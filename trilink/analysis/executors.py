@@ -36,6 +36,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from trilink.errors import TrilinkError
+
 __all__ = ["DEFAULT_CONNECT_TIMEOUT_S", "ExecutorError", "map_tasks", "resolve_workers"]
 
 T = TypeVar("T")
@@ -49,7 +51,7 @@ DASK_EXTRA_HINT = "--dask needs the 'dask' extra: pip install 'trilink[dask]'"
 Progress = Callable[[int, int], None]
 
 
-class ExecutorError(RuntimeError):
+class ExecutorError(TrilinkError, RuntimeError):
     """The tasks could not be run where asked (not an error raised by a task itself)."""
 
 

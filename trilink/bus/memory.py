@@ -1,8 +1,10 @@
-"""In-memory bus for simulation: deterministic, with per-link latency and loss.
+"""In-memory bus for simulation: deterministic, with per-link loss.
 
-Runs on a :class:`SimClock` the simulation advances; a message sent at t is due at
-t + latency (+ jitter) on its link, unless the link's loss model drops it. Draws come
-from a generator seeded per link, so adding a link never changes another's draws.
+Runs on a :class:`SimClock` the simulation advances; a message sent at t is due at t
+on its link (how long items take is the agreements' business: the policy's route
+latencies, which the node applies to its sends — the one latency model), unless the
+link's loss probability drops it. Draws come from a generator seeded per link, so adding
+a link never changes another's draws.
 """
 
 from __future__ import annotations
@@ -27,15 +29,6 @@ class SimClock:
         self.now_s += max(0.0, dt_s)
 
 
-@dataclass(frozen=True)
-class LinkModel:
-    """Delay (s) and loss of one directed link."""
-
-    latency_s: float = 0.05
-    jitter_s: float = 0.0
-    loss_probability: float = 0.0
-
-
 @dataclass(order=True)
 class _Pending:
     due_s: float
@@ -47,18 +40,17 @@ class InMemoryBus:
     """The :class:`trilink.bus.base.Bus` contract over in-process queues."""
 
     def __init__(self, clock: SimClock | None = None, seed: int = 0,
-                 default_link: LinkModel | None = None, ack_wait_s: float = 30.0,
-                 links: dict[tuple[str, str], LinkModel] | None = None) -> None:
+                 ack_wait_s: float = 30.0,
+                 loss: dict[tuple[str, str], float] | None = None) -> None:
+        """``loss[(sender, recipient)]``: the probability that the link drops a message."""
         self.clock = clock or SimClock()
         self.seed = seed
-        self.default_link = default_link or LinkModel()
-        self.links = dict(links or {})
+        self.loss = dict(loss or {})
         self.ack_wait_s = ack_wait_s
         self._queues: dict[str, list[_Pending]] = {}
         self._seen: set[tuple[str, str]] = set()  # (sender, msg_id) dedup
         self._unacked: dict[str, tuple[float, Delivery]] = {}
         self._acked: set[str] = set()
-        self._link_due: dict[tuple[str, str], float] = {}
         self._rngs: dict[tuple[str, str], np.random.Generator] = {}
         self._seq = itertools.count()
 
@@ -74,15 +66,9 @@ class InMemoryBus:
             return
         self._seen.add((sender, msg_id))
         link = (sender, recipient)
-        model = self.links.get(link, self.default_link)
-        rng = self._rng(link)
-        lost = rng.random() < model.loss_probability
-        jitter = float(rng.random()) * model.jitter_s
-        if lost:
+        if self._rng(link).random() < self.loss.get(link, 0.0):
             return
-        # Jitter never reorders a link: a message is due no earlier than its predecessor.
-        due = max(self.clock.now_s + model.latency_s + jitter, self._link_due.get(link, 0.0))
-        self._link_due[link] = due
+        due = self.clock.now_s
         seq = next(self._seq)
         token = f"{sender}/{recipient}/{seq}"
         d = Delivery(sender, recipient, msg_id, bytes(data), priority, 1, token)

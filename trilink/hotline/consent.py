@@ -21,6 +21,7 @@ from typing import Final
 import msgspec
 import yaml
 
+from trilink.errors import TrilinkError
 from trilink.hotline.statement import Verdict
 from trilink.hotline.wire import Authorise, Consent, Post, Propose, Signature
 from trilink.sharing.envelope import KeyRegistry
@@ -44,7 +45,7 @@ def consent_bytes(consultation: str, action_id: str, tag: str, description: str,
         [consultation, action_id, tag, description, proposer, nation])
 
 
-class ConsentRulesError(ValueError):
+class ConsentRulesError(TrilinkError, ValueError):
     """A consent rule could not be read (one line: where and what)."""
 
 

@@ -43,6 +43,7 @@ from trilink.hotline.consent import (
     shipped_rules,
 )
 from trilink.hotline.consultation import Consultation, State
+from trilink.hotline.errors import DeskError as DeskError
 from trilink.hotline.journal import encode_entry
 from trilink.hotline.statement import content_bytes, decline_bytes
 from trilink.hotline.wire import (
@@ -156,10 +157,6 @@ class _Pending:
     receipt: bool = False
     at_top_since_s: float | None = None
     backoff_s: float = 0.0
-
-
-class DeskError(ValueError):
-    """An authority asked for something the desk cannot do (one line: why)."""
 
 
 _P = ParamSpec("_P")

@@ -19,22 +19,21 @@ from __future__ import annotations
 import contextlib
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
 import msgspec
 
+from trilink.errors import TrilinkError
+from trilink.hotline.errors import DeskError
 from trilink.hotline.wire import Body
-
-if TYPE_CHECKING:
-    from trilink.hotline.desk import HotlineDesk
 
 _ENC = msgspec.msgpack.Encoder()
 _LEN = struct.Struct(">I")
 
 
-class JournalError(ValueError):
+class JournalError(TrilinkError, ValueError):
     """A journal could not be read (one line: file and what)."""
 
 
@@ -80,10 +79,15 @@ def read_records(path: str | os.PathLike[str]) -> Iterator[bytes]:
         at += _LEN.size + n
 
 
-def restore(desk: HotlineDesk, path: str | os.PathLike[str]) -> int:
-    """Replay a journal into a fresh desk; returns how many inputs were replayed."""
-    from trilink.hotline.desk import DeskError
+class Journaled(Protocol):
+    """What :func:`restore` needs of a desk (:class:`trilink.hotline.desk.HotlineDesk`;
+    the journal sits below the desk and does not import it)."""
 
+    journal: Callable[[bytes], None] | None
+
+
+def restore(desk: Journaled, path: str | os.PathLike[str]) -> int:
+    """Replay a journal into a fresh desk; returns how many inputs were replayed."""
     count = 0
     saved, desk.journal = desk.journal, None
     try:

@@ -30,6 +30,7 @@ from typing import Any, Final
 
 import msgspec
 
+from trilink.errors import TrilinkError
 from trilink.hotline.wire import Amend, Approve, Decline, Draft, Post, Release, Signature
 from trilink.sharing.envelope import KeyRegistry
 
@@ -235,7 +236,7 @@ def release_document(consultation: str, parties: Iterable[str], release: Release
     }
 
 
-class StatementFileError(ValueError):
+class StatementFileError(TrilinkError, ValueError):
     """A statement document could not be read."""
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,24 +11,13 @@ import numpy as np
 from trilink.sensors.catalogue import InfraredSpec, RadarSpec, build_sensor
 from trilink.sensors.infrared import IrScan, LaunchReport, SpaceInfrared
 from trilink.sensors.radar import Radar, RadarScan
+from trilink.world.outages import SensorOutage
 
 if TYPE_CHECKING:
-    from trilink.sim.truth import Truth, TruthState
+    from trilink.world.truth import Truth, TruthState
 
 Measurement = RadarScan | IrScan | LaunchReport
-
-
-@dataclass(frozen=True)
-class SensorOutage:
-    """Sensor ``sensor_id`` reports nothing — no detections, no false alarms — at times
-    ``from_s <= t < to_s`` (s since the truth's epoch; ``to_s`` may be +inf)."""
-
-    sensor_id: str
-    from_s: float
-    to_s: float
-
-    def covers(self, t_s: float) -> bool:
-        return self.from_s <= t_s < self.to_s
+__all__ = ["Measurement", "SensorOutage", "sensor_rng", "simulate_scans"]
 
 
 def sensor_rng(seed: int, sensor_id: str) -> np.random.Generator:

@@ -1,7 +1,8 @@
 """Run the national nodes of a scenario together over a bus (discrete-event driver).
 
 Logical time is the driver's: scans happen at their scan times; a message a node asks to
-send at ``send_at_s`` is delivered at ``send_at_s + link_latency_s``. The bus is used as
+send at ``send_at_s`` is delivered then (the node puts the agreements' route latency in
+``send_at_s``: the one latency model; the bus adds none). The bus is used as
 a real transport: every message is sent on it and received from it before the recipient
 processes it, in a deterministic order (time, then a sequence number). So the same
 scenario and seed give the same fused outcome over the in-memory bus and over NATS
@@ -40,6 +41,8 @@ from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import Policy
 from trilink.sim.truth import Truth
 from trilink.tracking.tracker import TrackEvent
+from trilink.warning.center import WarningEvent
+from trilink.watch import WatchConfig
 
 NATIONS = ("USA", "JPN", "KOR")
 _TICK = object()  # queue item: the node's desk has a deadline due
@@ -57,6 +60,8 @@ class FederationRun:
     # Evaluation only (truth): first detection of each missile by each nation's radars.
     first_detection_s: dict[str, dict[str, float]] = field(default_factory=dict)
     track_events: dict[str, list[TrackEvent]] = field(default_factory=dict)
+    # Each node's CAP messages, in the order issued (the last lapse at the run's end).
+    warnings: dict[str, list[WarningEvent]] = field(default_factory=dict)
 
 
 def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpec]:
@@ -74,22 +79,25 @@ async def run_federation_async(
     nations: Sequence[str] = NATIONS,
     rel_to: Mapping[str, Sequence[str]] | None = None,
     audit_dir: Path | None = None,
-    link_latency_s: float = 0.05,
     on_step: Callable[[str, NationalNode, float], NodeOutput | None] | None = None,
     *,
     sensors: Sequence[RadarSpec] | None = None,
     outages: Sequence[SensorOutage] | None = None,
     authorities: Mapping[str, SimAuthorities] | None = None,
     desk_config: DeskConfig | None = None,
+    watch: Mapping[str, WatchConfig] | None = None,
+    on_output: Callable[[str, NationalNode, NodeOutput, float], None] | None = None,
 ) -> FederationRun:
     """Simulate every nation's radars, node and sharing over ``bus``; see the module doc.
 
     ``sensors`` are radars besides the catalogue's (default: the truth's, i.e. the
     scenario's own); ``outages`` silence radars over windows (default: the truth's).
-    ``on_step`` runs after each event a node handled; what it returns (e.g. a
-    consultation it opened) is sent. ``authorities`` act on what the hotline desks
+    ``watch`` sets each node's assessment schedule and automatic consultations;
+    ``on_output(nation, node, output, now)`` sees every output a node produced (for
+    evaluation and faces: it decides nothing); ``on_step`` runs after each event a node
+    handled, and what it returns is sent. ``authorities`` act on what the hotline desks
     deliver; the run goes on, past the last impact, until no desk or authority has
-    anything left to do.
+    anything left to do; then every node closes its watch (warnings lapse).
     """
     assert truth.epoch is not None, "federation runs need a truth with an epoch"
     extra = truth.sensors if sensors is None else tuple(sensors)
@@ -102,11 +110,15 @@ async def run_federation_async(
         release = tuple(rel_to[n]) if rel_to and n in rel_to else tuple(nations)
         nodes[n] = NationalNode(NodeConfig(n, partners_of(n, nations), release), policy,
                                 keys[n], registry, truth.epoch, audit,
-                                desk_config=desk_config)
+                                desk_config=desk_config,
+                                watch_config=watch.get(n) if watch is not None else None)
+        if authorities is not None and n in authorities:
+            authorities[n].facts = nodes[n].join_facts  # what they add when they join
     run = FederationRun(nodes, rejected={n: [] for n in nations},
                         received_from={n: set() for n in nations},
                         first_detection_s={n: {} for n in nations},
-                        track_events={n: [] for n in nations})
+                        track_events={n: [] for n in nations},
+                        warnings={n: [] for n in nations})
     order = itertools.count()
     queue: list[tuple[float, int, str, object]] = []
     tick_at: dict[str, float] = {}
@@ -124,29 +136,32 @@ async def run_federation_async(
         run.sent += 1
         # Hotline traffic (priority 1) is handled before routine traffic due at the
         # same moment, as the bus contract promises.
-        heapq.heappush(queue, (max(o.send_at_s, now) + link_latency_s,
+        heapq.heappush(queue, (max(o.send_at_s, now),
                                next(order) - (o.priority << 62), o.next_hop, o.msg_id))
 
-    async def fetch(recipient: str, msg_id: str) -> bytes:
+    async def fetch(recipient: str, msg_id: str) -> Delivery:
         box = inbox[recipient]
         for _ in range(200):
             if msg_id in box:
                 d = box.pop(msg_id)
                 await bus.ack(d)
-                return d.data
+                return d
             for d in await bus.receive(recipient, max_messages=500, timeout_s=0.2):
                 box.setdefault(d.msg_id, d)
         raise TimeoutError(f"{recipient} never received {msg_id} from the bus")
 
     async def after(who: str, out: NodeOutput) -> None:
+        node = nodes[who]
+        run.warnings[who] += out.warnings
+        if on_output is not None:
+            on_output(who, node, out, now)
         for o in out.outgoing:
             await send(o, who)
-        desk = nodes[who].hotline
         auth = authorities.get(who) if authorities else None
         if auth is not None and (out.hotline.delivered or out.hotline.events):
-            for plan in auth.react(desk, out.hotline, now):
+            for plan in auth.react(node.hotline, out.hotline, now):
                 heapq.heappush(queue, (max(plan.t_s, now), next(order), who, plan))
-        wake = desk.next_wakeup_s()
+        wake = _timer_wake(node)
         if wake is not None and wake < tick_at.get(who, math.inf):
             tick_at[who] = wake
             heapq.heappush(queue, (max(wake, now), next(order), who, _TICK))
@@ -171,22 +186,36 @@ async def run_federation_async(
                     seen[tid] = item.t_s
         else:
             msg_id = str(item)
-            data = await fetch(who, msg_id)
+            d = await fetch(who, msg_id)
             run.delivered += 1
-            out = node.on_message(data, now)
+            # The bus's sender is the deliverer (contract C4): the hop that carried it.
+            out = node.on_message(d.data, now, deliverer=d.sender)
             run.rejected[who] += out.rejected
             for env in out.accepted:
                 if env.recipient == who:
                     run.received_from[who].add(env.originator)
         await after(who, out)
+        wake = node.next_wakeup_s()
+        if item is not _TICK and wake is not None and wake <= now:
+            await after(who, node.tick(now))  # an assessment round due by now
         if on_step is not None:
             more = on_step(who, node, now)
             if more is not None:
                 await after(who, more)
-    for node in nodes.values():
+    for who, node in nodes.items():
+        await after(who, node.close(now))
         if node.audit is not None:
             node.audit.close()
     return run
+
+
+def _timer_wake(node: NationalNode) -> float | None:
+    """When the node's timed deadlines (desk, plug-ins) fall. Assessment rounds are
+    served at the node's next input at or after they fall due: the simulated radars
+    scan every few seconds, so an input always comes soon."""
+    times = [t for t in (node.hotline.next_wakeup_s(),
+                         *(p.next_wakeup_s() for p in node.plugins)) if t is not None]
+    return min(times) if times else None
 
 
 def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
@@ -200,10 +229,14 @@ def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
                    outages: Sequence[SensorOutage] | None = None,
                    authorities: Mapping[str, SimAuthorities] | None = None,
                    desk_config: DeskConfig | None = None,
+                   watch: Mapping[str, WatchConfig] | None = None,
+                   on_output: Callable[[str, NationalNode, NodeOutput, float], None]
+                   | None = None,
                    ) -> FederationRun:
     """Synchronous wrapper of :func:`run_federation_async`."""
     return asyncio.run(run_federation_async(truth, policy, bus, seed, nations, rel_to,
                                             audit_dir, on_step=on_step, sensors=sensors,
                                             outages=outages, authorities=authorities,
-                                            desk_config=desk_config))
+                                            desk_config=desk_config, watch=watch,
+                                            on_output=on_output))
 

@@ -1,27 +1,23 @@
-"""The hotline in a simulated run: settings from the scenario, automatic opening,
-and the per-launch consultation figures.
+"""The hotline in a simulated run: settings from the scenario and the per-launch
+consultation figures.
 
-Each nation's node judges significance on its own fused picture every assessment tick
-(:func:`trilink.hotline.factsheet.significance`). A nation with no consultation in
-progress opens a trilateral one with a fact sheet; one already in a consultation posts
-the new track's fact sheet into it instead. Two nations that open at nearly the same
-time end up in one consultation: the later one (by opening time, then nation code)
-is concluded as merged by its opener's authorities, who join the earlier.
-
-``missile`` indices link consultations to launches for evaluation only (the truth
-missile nearest the track that triggered); the nodes never see them.
+The nodes open consultations themselves (:mod:`trilink.hotline.opener`, run by the
+node's watch, :mod:`trilink.watch`); this module turns a scenario's ``hotline`` section
+into their settings and the authorities' response models, and reads the desks
+afterwards for the summary and the record. ``missile`` indices link consultations to
+launches for evaluation only (the truth missile nearest the track that triggered); the
+nodes never see them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from trilink.hotline.consent import ConsentRule, shipped_rules
-from trilink.hotline.consultation import Consultation
-from trilink.hotline.desk import DeskConfig, DeskOutput, HotlineDesk
+from trilink.hotline.desk import DeskConfig, HotlineDesk
 from trilink.hotline.factsheet import TriggerRules
 from trilink.hotline.simulated import Delay, ResponseModel
 from trilink.hotline.wire import origin_of
@@ -70,60 +66,6 @@ def response_models(spec: HotlineSpec, nations: Sequence[str]) -> dict[str, Resp
             model = _apply(model, spec.nations[n])
         out[n] = model
     return out
-
-
-@dataclass
-class AutoOpener:
-    """Opens consultations for one nation when its picture shows a significant event."""
-
-    nation: str
-    parties: tuple[str, ...]
-    authority: str
-    rules: TriggerRules
-    seen_tracks: set[str] = field(default_factory=set)
-    # Fact sheets of tracks seen before this nation joined: they go with its join.
-    held: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    # Evaluation only: truth missile index → consultation it was raised in.
-    missile_consultation: dict[int, str] = field(default_factory=dict)
-
-    def consider(self, desk: HotlineDesk, t_s: float, track_id: str, reason: str,
-                 sheet: dict[str, Any], missile: int | None) -> DeskOutput:
-        if track_id in self.seen_tracks:
-            return DeskOutput()
-        self.seen_tracks.add(track_id)
-        current = active_consultation(desk)
-        sheet_text = json.dumps(sheet, sort_keys=True)
-        if current is None:
-            cls = sheet.get("trajectory_class", "ballistic")
-            cid, out = desk.open(t_s, self.parties, f"{cls} launch: {reason}", self.authority,
-                                 trigger=reason, fact_sheet=sheet_text)
-        elif self.nation in current.folded.joined:
-            cid = current.id
-            out = desk.say(t_s, cid, f"update: {reason}", fact=sheet)
-        else:  # invited, not yet joined: the update goes with the join
-            cid = current.id
-            self.held.setdefault(cid, []).append(sheet)
-            out = DeskOutput()
-        if missile is not None:
-            self.missile_consultation.setdefault(missile, cid)
-        return out
-
-
-def tell_warning(desk: HotlineDesk, t_s: float, warning: dict[str, Any]) -> DeskOutput:
-    """A nation in a consultation tells the others of a public warning it issued."""
-    current = active_consultation(desk)
-    if current is None or desk.nation not in current.folded.joined:
-        return DeskOutput()  # not in one yet: the join tells every warning so far
-    text = f"{desk.nation} public warning: {warning['level']} at t={warning['t_s']} s"
-    return desk.say(t_s, current.id, text, fact={"warnings": [warning]})
-
-
-def active_consultation(desk: HotlineDesk) -> Consultation | None:
-    """The consultation in progress this nation is a party to, joined or only invited
-    (earliest opened)."""
-    live = [c for c in desk.consultations.values()
-            if not c.closed and desk.nation in c.parties]
-    return min(live, key=lambda c: (c.opening.t_s, c.opener)) if live else None
 
 
 def merged_into(desk: HotlineDesk, cid: str) -> str | None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from trilink.bus import InMemoryBus, LinkModel
+from trilink.bus import InMemoryBus
 from trilink.geo import ZoneKind, zone_map
-from trilink.hotline.desk import DeskOutput
-from trilink.hotline.factsheet import fact_sheet, significance
+from trilink.hotline.opener import OpenerConfig
 from trilink.hotline.simulated import SimAuthorities
 from trilink.hotline.statement import release_document
 from trilink.hotline.wire import origin_of
@@ -44,13 +42,11 @@ from trilink.sharing.policy import Policy, policy_for
 from trilink.sim.federation import NATIONS, FederationRun, run_federation
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.hotline import (
-    AutoOpener,
     consultation_records,
     consultation_summary,
     desk_config,
     merged_into,
     response_models,
-    tell_warning,
     trigger_rules,
 )
 from trilink.sim.record import build_record
@@ -60,7 +56,8 @@ from trilink.tracking.impact import predict_impacts
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
 from trilink.warning.assessment import Assessment, WarningLevel, land_crossings
 from trilink.warning.cap import write
-from trilink.warning.center import WarningCenter, WarningEvent
+from trilink.warning.center import WarningEvent
+from trilink.watch import WatchConfig
 
 STALE_S = 30.0
 
@@ -158,8 +155,6 @@ def simulate(
     assert truth.epoch is not None
     base = tuple(n for n in NATIONS if n in scenario.nations) or NATIONS
     nations = base + tuple(n for n in extra_nations if n not in base)
-    centers = {n: WarningCenter(n, truth.epoch, assess_every_s) for n in nations}
-    last_check = {n: -math.inf for n in nations}
     warnings: dict[str, list[tuple[WarningEvent, int | None]]] = {n: [] for n in nations}
     assessments: dict[str, list[tuple[str, Assessment, int | None]]] = {n: [] for n in nations}
     followed: dict[str, dict[str, int | None]] = {n: {} for n in nations}  # track → missile
@@ -170,84 +165,48 @@ def simulate(
     impacts = truth.flights.r_ecef_m[np.arange(truth.size), truth.flights.n_knots - 1]
     end_s = truth.end_t_s
     spec = scenario.hotline
-    openers = {n: AutoOpener(n, nations, spec.authority, trigger_rules(spec))
-               for n in nations} if spec.enabled else {}
+    opener = (OpenerConfig(nations, spec.authority, trigger_rules(spec))
+              if spec.enabled else None)
+    # The nodes stop assessing at the last impact: the sky is empty.
+    watch = {n: WatchConfig(assess_every_s, STALE_S, end_s, opener) for n in nations}
+    # Evaluation only: truth missile → consultation, per nation and first raised.
+    missile_consultation: dict[str, dict[int, str]] = {n: {} for n in nations}
     raised: dict[int, tuple[float, str]] = {}  # missile → (time, consultation) first raised
-    first_in_picture: dict[str, dict[str, float]] = {n: {} for n in nations}
-
-    def public_warnings(nation: str) -> list[dict[str, Any]]:
-        return [{"nation": nation, "t_s": round(ev.t_s, 1),
-                 "level": dict(ev.message.parameters)["trilink_level"]}
-                for ev, _ in warnings[nation] if ev.message.msg_type != "Cancel"]
-
-    def facts_of(nation: str) -> Callable[[str], dict[str, object]]:
-        def facts(cid: str) -> dict[str, object]:
-            held = openers[nation].held.pop(cid, []) if nation in openers else []
-            return {"warnings": public_warnings(nation), **({"tracks": held} if held else {})}
-        return facts
 
     models = response_models(spec, nations)
-    authorities = {n: SimAuthorities(n, models[n], seed, facts=facts_of(n), salt=scenario.id)
+    authorities = {n: SimAuthorities(n, models[n], seed, salt=scenario.id)
                    for n in nations} if spec.enabled else None
 
-    def emit(nation: str, ev: WarningEvent, k: int | None) -> None:
-        warnings[nation].append((ev, k))
-        if on_warning is not None:
-            on_warning(ev)
+    def evaluate(nation: str, node: NationalNode, out: NodeOutput, now: float) -> None:
+        """Score what the node decided against the truth (it never sees this)."""
+        if out.assessed_s is not None:
+            freshest: dict[int, Any] = {}
+            missile_of: dict[str, int | None] = {}
+            for obj in node.watch.fresh(node.fused(), now):
+                k = _nearest_missile(truth, obj.x, obj.t_s)
+                missile_of[obj.fused_id] = k
+                if k is not None and (k not in freshest or obj.t_s > freshest[k].t_s):
+                    freshest[k] = obj
+            for fid, a in out.assessments:
+                followed[nation][fid] = missile_of[fid]
+                assessments[nation].append((fid, a, missile_of[fid]))
+            _probe(nation, now, freshest)
+            for fid, cid in out.consultations_raised:
+                k = followed[nation].get(fid)
+                if k is None:
+                    continue
+                first = missile_consultation[nation].setdefault(k, cid)
+                if k not in raised or now < raised[k][0]:
+                    raised[k] = (now, first)
+        for ev in out.warnings:
+            warnings[nation].append((ev, followed[nation].get(ev.track_id)))
+            if on_warning is not None:
+                on_warning(ev)
 
     def on_step(nation: str, node: NationalNode, now: float) -> NodeOutput | None:
         if progress is not None:
             progress(min(now, end_s), end_s)
-        if now - last_check[nation] < assess_every_s or now > end_s:
-            return None
-        last_check[nation] = now
-        significant = []
-        told = len(warnings[nation])
-        center = centers[nation]
-        freshest: dict[int, Any] = {}
-        for obj in node.fused():
-            if now - obj.t_s > STALE_S:
-                continue
-            first_in_picture[nation].setdefault(obj.fused_id, now)
-            k = _nearest_missile(truth, obj.x, obj.t_s)
-            if k is not None and (k not in freshest or obj.t_s > freshest[k].t_s):
-                freshest[k] = obj
-            before = len(center.assessments)
-            events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s,
-                                     obj.powered_probability)
-            if len(center.assessments) == before:
-                continue
-            followed[nation][obj.fused_id] = k
-            latest = center.assessments[-1][1]
-            assessments[nation].append((obj.fused_id, latest, k))
-            for ev in events:
-                emit(nation, ev, k)
-            if nation in openers and obj.fused_id not in openers[nation].seen_tracks:
-                reason = significance(nation, obj.x, obj.powered_probability, latest,
-                                      openers[nation].rules)
-                if reason is not None:
-                    significant.append((obj, latest, reason, k))
-        for ev in center.expire(now):
-            emit(nation, ev, followed[nation].get(ev.track_id))
-        _probe(nation, now, freshest)
-        raise_out = DeskOutput()
-        if nation in openers:
-            for ev, _ in warnings[nation][told:]:
-                if ev.message.msg_type != "Cancel":
-                    raise_out.extend(tell_warning(node.hotline, now, {
-                        "nation": nation, "t_s": round(ev.t_s, 1),
-                        "level": dict(ev.message.parameters)["trilink_level"]}))
-        for obj, latest, reason, k in significant:
-            sheet = fact_sheet(obj.x, obj.t_s, latest, public_warnings(nation),
-                               first_in_picture[nation].get(obj.fused_id))
-            raise_out.extend(openers[nation].consider(node.hotline, now, obj.fused_id, reason,
-                                                      sheet, k))
-            cid = openers[nation].missile_consultation.get(k) if k is not None else None
-            if k is not None and cid is not None and (k not in raised or now < raised[k][0]):
-                raised[k] = (now, cid)
-        if not (raise_out.sends or raise_out.events or raise_out.notes):
-            return None
-        return node.emit(raise_out, now)
+        return None
 
     def _probe(nation: str, now: float, freshest: dict[int, Any]) -> None:
         for i in range(truth.size):
@@ -265,16 +224,14 @@ def simulate(
                 enu = earth.ecef_to_enu(impacts[i], pred.lat_rad, pred.lon_rad, 0.0)
                 probe_error[nation][key] = float(np.hypot(enu[0], enu[1]))
 
-    run = run_federation(truth, policy, InMemoryBus(default_link=LinkModel(latency_s=0.0)),
+    run = run_federation(truth, policy, InMemoryBus(),
                          seed, nations, audit_dir=audit_dir, on_step=on_step,
                          sensors=None if sensors is None else (*truth.sensors, *sensors),
-                         authorities=authorities, desk_config=desk_config(spec))
-    for nation in nations:  # warnings still out when the sky is empty lapse in turn
-        for ev in centers[nation].expire(math.inf):
-            emit(nation, ev, followed[nation].get(ev.track_id))
+                         authorities=authorities, desk_config=desk_config(spec),
+                         watch=watch, on_output=evaluate)
     about: dict[str, list[int]] = {}  # consultation → missiles it was raised about
-    for opener in openers.values():
-        for k, cid in opener.missile_consultation.items():
+    for per_nation in missile_consultation.values():
+        for k, cid in per_nation.items():
             about.setdefault(cid, []).append(k)
     consultation_of = {}
     for k, (_, cid) in raised.items():
@@ -298,6 +255,10 @@ def _continuity(ticks: list[tuple[float, bool]], since_s: float | None) -> float
     return round(sum(after) / len(after), 3) if after else None
 
 
+# What every "..._s" time of summary.json counts from (stated in the file itself).
+TIME_ORIGIN = "seconds after each launch's lift-off (its time_utc, UTC)"
+
+
 def summarize(sim: Simulation) -> dict[str, Any]:
     """The summary (``summary.json``): per launch and nation, times after launch.
 
@@ -309,7 +270,8 @@ def summarize(sim: Simulation) -> dict[str, Any]:
     """
     truth, run, nations = sim.truth, sim.run, sim.nations
     summary: dict[str, Any] = {"scenario": sim.scenario.id, "seed": sim.seed,
-                               "regime": sim.policy.name, "launches": []}
+                               "regime": sim.policy.name, "time_origin": TIME_ORIGIN,
+                               "launches": []}
     own_tracks = {n: tracks_per_missile(nearest_truth(run.track_events[n], truth))
                   for n in nations}
     truth_outcomes = {n: outcomes(truth, n) for n in nations}
