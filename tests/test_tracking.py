@@ -52,7 +52,10 @@ def test_nees_lies_in_the_chi_square_band(reference: MonteCarlo) -> None:
         lo, hi = chi2.ppf(0.025, 6 * n) / n, chi2.ppf(0.975, 6 * n) / n
         inside.append(lo <= nees.mean() <= hi)
     assert len(inside) > 100
-    assert np.mean(inside) >= 0.75, np.mean(inside)
+    # docs/tracking.md: inside the band at 95 % of scan times. Margin: three binomial
+    # standard errors of that fraction over these scan times (~5 points at 150 scans).
+    floor = 0.95 - 3.0 * np.sqrt(0.95 * 0.05 / len(inside))
+    assert np.mean(inside) >= floor, (np.mean(inside), floor)
 
 
 def test_impact_ellipse_holds_the_true_impact_95_percent_of_the_time(

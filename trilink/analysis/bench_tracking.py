@@ -49,6 +49,7 @@ from rich.table import Table
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from trilink.errors import TrilinkError
 from trilink.physics import earth
 from trilink.physics.fit import FitRequest, fit_flights
 from trilink.physics.missiles import get_profile
@@ -95,7 +96,7 @@ MU, J2, AE, W = kernels.MU, kernels.J2, kernels.AE, kernels.W
 TWO_PI = 2.0 * math.pi
 
 
-class PeersMissingError(RuntimeError):
+class PeersMissingError(TrilinkError, RuntimeError):
     """Stone Soup or FilterPy is not installed."""
 
 

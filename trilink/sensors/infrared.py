@@ -32,7 +32,7 @@ from trilink.sensors.catalogue import InfraredSpec
 from trilink.sensors.radar import grid_times, phase_offset_s
 
 if TYPE_CHECKING:  # annotations only: keeps trilink.sim importable from here
-    from trilink.sim.truth import TruthState
+    from trilink.world.truth import TruthState
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]

@@ -1,6 +1,6 @@
 """Ground and ship radars: visibility, detection and noisy measurements from truth.
 
-Sans-I/O and vectorised: a :class:`Radar` turns one :class:`~trilink.sim.truth.TruthState`
+Sans-I/O and vectorised: a :class:`Radar` turns one :class:`~trilink.world.truth.TruthState`
 and a NumPy generator into one :class:`RadarScan`. Frames: targets in ECEF (m); the
 measurement is range (m), azimuth (rad, clockwise from north in [0, 2π)) and elevation
 (rad, above the site's geodetic horizontal) in the site's ENU frame, optionally with
@@ -40,7 +40,7 @@ from trilink.physics.earth import (
 from trilink.sensors.catalogue import RadarSpec
 
 if TYPE_CHECKING:  # annotations only: keeps trilink.sim importable from here
-    from trilink.sim.truth import TruthState
+    from trilink.world.truth import TruthState
 
 F = NDArray[np.float64]
 B = NDArray[np.bool_]

@@ -26,12 +26,17 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from trilink.kinds.tracks import NX, check_state
 from trilink.tracking import kernels
 from trilink.tracking.imm import ImmParams
 
 F = NDArray[np.float64]
 _PRM = ImmParams().vector()
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# Time-aligning two tracks predicts one across the gap with its likelier mode; near
+# burnout that mode can be wrong. Allow an unknown force up to this (uniform) over the gap,
+# or one missile's tracks in boost split into two objects (bench/bench_crowded.py).
+_ALIGN_FORCE_M_S2 = 30.0
 
 
 def covariance_intersection(x_a: F, P_a: F, x_b: F, P_b: F) -> tuple[F, F, float]:
@@ -66,9 +71,22 @@ def covariance_intersection(x_a: F, P_a: F, x_b: F, P_b: F) -> tuple[F, F, float
     return x, 0.5 * (P + P.T), w
 
 
+MAX_PREDICT_S = 4 * 3600.0
+"""Longest prediction fusion makes (the kernel's work grows with the interval)."""
+
+
 def predict_track(x: F, P: F, dt_s: float, powered_probability: float) -> tuple[F, F]:
     """A shared track (9 states, ECEF) predicted dt_s ahead with the tracker's model
-    (the powered mode if the sender judged it more likely)."""
+    (the powered mode if the sender judged it more likely).
+
+    The compiled kernel indexes without bounds checks: shapes, dtype and the interval
+    are checked here first (ValueError), whatever the caller did before.
+    """
+    if not (isinstance(x, np.ndarray) and x.shape == (NX,) and x.dtype == np.float64
+            and isinstance(P, np.ndarray) and P.shape == (NX, NX) and P.dtype == np.float64):
+        raise ValueError(f"predict_track needs float64 x ({NX},) and P ({NX}, {NX})")
+    if not (math.isfinite(dt_s) and dt_s <= MAX_PREDICT_S):
+        raise ValueError(f"prediction interval {dt_s!r} s outside [0, {MAX_PREDICT_S:g}]")
     xp = np.array(x, dtype=np.float64, copy=True)
     Pp = np.array(P, dtype=np.float64, copy=True)
     if dt_s > 0:
@@ -126,10 +144,27 @@ class FusedPicture:
         # (or when association needs them), so a node keeps up with its partners' rate.
         self._dirty: set[str] = set()
 
-    def update(self, tracks: list[SourceTrack]) -> None:
-        """Take the latest state of some tracks; associate new ones, refresh known ones."""
+    def update(self, tracks: list[SourceTrack]) -> list[str]:
+        """Take the latest state of some tracks; associate new ones, refresh known ones.
+
+        Every track is checked first (:func:`trilink.kinds.tracks.check_state`: shapes,
+        finite, positive definite); one that fails is left out, and the reasons are
+        returned — the picture itself never holds a state fusion cannot use.
+        """
         new: list[SourceTrack] = []
         touched: set[str] = set()
+        refused: list[str] = []
+        ok: list[SourceTrack] = []
+        for tr in tracks:
+            problem = check_state(tr.x, tr.P)
+            if problem is None and not (math.isfinite(tr.t_s)
+                                        and 0.0 <= tr.powered_probability <= 1.0):
+                problem = "time or powered probability out of range"
+            if problem is not None:
+                refused.append(f"{tr.nation}/{tr.track_id}: {problem}")
+            else:
+                ok.append(tr)
+        tracks = ok
         for tr in tracks:
             key = f"{tr.nation}/{tr.track_id}"
             if key in self._owner:
@@ -147,6 +182,7 @@ class FusedPicture:
         if new or t_now - self._last_merge_s >= self.merge_every_s:
             self._last_merge_s = t_now
             self._merge_duplicates()
+        return refused
 
     def _associate(self, new: list[SourceTrack]) -> set[str]:
         """Join new tracks to objects or start objects; returns the ids touched."""
@@ -196,6 +232,8 @@ class FusedPicture:
 
     def _distance2(self, t_s: float, x: F, P: F, powered: float, obj: FusedObject) -> float:
         """Squared statistical distance of a state to an object, time-aligned (6 states)."""
+        if abs(t_s - obj.t_s) > MAX_PREDICT_S:
+            return math.inf  # beyond what fusion predicts (a delayed share is hours at most)
         t = max(t_s, obj.t_s)
         xa, Pa = predict_track(x, P, t - t_s, powered)
         xb, Pb = predict_track(obj.x, obj.P, t - obj.t_s, obj.powered_probability)
@@ -204,7 +242,11 @@ class FusedPicture:
         # statistically while kilometres apart. One missile's tracks agree to a few km.
         if float(np.linalg.norm(d[:3])) > self.max_separation_m:
             return math.inf
-        return float(d @ np.linalg.solve((Pa + Pb)[:6, :6], d))
+        S = (Pa + Pb)[:6, :6]
+        gap = abs(t_s - obj.t_s)
+        S[:3, :3] += np.eye(3) * (0.5 * _ALIGN_FORCE_M_S2 * gap**2) ** 2 / 3.0
+        S[3:, 3:] += np.eye(3) * (_ALIGN_FORCE_M_S2 * gap) ** 2 / 3.0
+        return float(d @ np.linalg.solve(S, d))
 
     def _merge_duplicates(self) -> None:
         """Objects that turn out to be one missile (e.g. one was seen only before, the

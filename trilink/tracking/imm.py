@@ -58,7 +58,8 @@ class ImmParams:
 
 @dataclass(frozen=True)
 class RadarGeometry:
-    """Where a radar is: ECEF site (m) and its ENU basis (rows east, north, up)."""
+    """Where a sensor is: ECEF site (m) and its basis (radar: rows east, north, up;
+    infrared satellite: rows east, north, nadir)."""
 
     site_ecef_m: F
     basis: F
@@ -157,15 +158,20 @@ class TrackBank:
         k.batch_predict(self.xm, self.Pm, self.mu, self.t_s, rows, float(t_s), self._prm)
 
     def gate(self, rows: NDArray[np.int64], z: F, R: F, geo: RadarGeometry,
-             gate: float) -> tuple[F, F]:
-        """Assignment cost and NIS of each (track row, detection) pair; inf outside the gate."""
+             gate: float, kind: int = k.RADAR) -> tuple[F, F]:
+        """Assignment cost and NIS of each (track row, detection) pair; inf outside the gate.
+
+        ``kind``: radar plots (``geo`` a radar site) or line-of-sight angles (``geo`` a
+        satellite and its east–north–nadir frame), see :mod:`trilink.tracking.kernels`.
+        """
         cost, nis = k.batch_gate(self.xm, self.Pm, self.mu, rows, np.ascontiguousarray(z), R,
-                                 geo.site_ecef_m, geo.basis, float(gate))
+                                 geo.site_ecef_m, geo.basis, float(gate), int(kind))
         return cost, nis
 
-    def update(self, rows: NDArray[np.int64], z: F, R: F, geo: RadarGeometry) -> None:
+    def update(self, rows: NDArray[np.int64], z: F, R: F, geo: RadarGeometry,
+               kind: int = k.RADAR) -> None:
         k.batch_update(self.xm, self.Pm, self.mu, rows, np.ascontiguousarray(z), R,
-                       geo.site_ecef_m, geo.basis)
+                       geo.site_ecef_m, geo.basis, int(kind))
 
     def estimates(self) -> tuple[F, F]:
         """Moment-matched state (T, 9) and covariance (T, 9, 9) of every track."""

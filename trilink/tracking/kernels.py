@@ -53,6 +53,10 @@ P_TAU01_AIR = 6  # the same inside the atmosphere (drag on re-entry), s
 P_AIR_TOP_M = 7  # height below which the atmosphere counts, m
 N_PARAMS = 8
 
+# Measurement kinds (the ``kind`` argument of the update and gate kernels).
+RADAR = 0  # [range, az, el(, range rate)] from a site; basis rows east, north, up
+LOS = 1  # line-of-sight angles [x, y] from a satellite; basis rows east, north, nadir
+
 
 @jit
 def accel(r: FloatArray, v: FloatArray, a: FloatArray, out: FloatArray) -> None:
@@ -94,54 +98,94 @@ def _jacobian_a(r: FloatArray, A: FloatArray) -> None:
 
 @jit
 def _matmul(a: FloatArray, b: FloatArray, out: FloatArray) -> None:
+    """out = a b. The transitions are mostly zeros: zero terms of a are skipped (the sums
+    keep their order, so for finite inputs the result is the dense product's exactly)."""
     n, m, p = a.shape[0], a.shape[1], b.shape[1]
+    out[:, :] = 0.0
     for i in range(n):
-        for j in range(p):
-            s = 0.0
-            for k in range(m):
-                s += a[i, k] * b[k, j]
-            out[i, j] = s
+        for k in range(m):
+            aik = a[i, k]
+            if aik != 0.0:
+                for j in range(p):
+                    out[i, j] += aik * b[k, j]
 
 
 @jit
-def _substep(x: FloatArray, h: float, powered: bool, phi: FloatArray) -> None:
-    """Advance x (9) by h seconds with RK4 and multiply phi by this step's transition."""
-    r = x[0:3].copy()
-    v = x[3:6].copy()
-    a = x[6:9].copy() if powered else np.zeros(3)
-    k1 = np.empty(3)
-    k2 = np.empty(3)
-    k3 = np.empty(3)
-    k4 = np.empty(3)
-    accel(r, v, a, k1)
-    r2 = r + 0.5 * h * v
-    v2 = v + 0.5 * h * k1
-    accel(r2, v2, a, k2)
-    r3 = r + 0.5 * h * v2
-    v3 = v + 0.5 * h * k2
-    accel(r3, v3, a, k3)
-    r4 = r + h * v3
-    v4 = v + h * k3
-    accel(r4, v4, a, k4)
+def _matmul_bt(a: FloatArray, b: FloatArray, out: FloatArray) -> None:
+    """out = a bᵀ, skipping zero terms of b (sums in the dense product's order)."""
+    n, m, p = a.shape[0], a.shape[1], b.shape[0]
+    out[:, :] = 0.0
+    for j in range(p):
+        for k in range(m):
+            bjk = b[j, k]
+            if bjk != 0.0:
+                for i in range(n):
+                    out[i, j] += a[i, k] * bjk
+
+
+@jit
+def _accel3(rx: float, ry: float, rz: float, vx: float, vy: float, vz: float, ax: float,
+            ay: float, az: float) -> tuple[float, float, float]:
+    """:func:`accel` on scalars (the sub-step's RK4 stages allocate nothing)."""
+    r2 = rx * rx + ry * ry + rz * rz
+    rn = math.sqrt(r2)
+    mu_r3 = MU / (r2 * rn)
+    k = 1.5 * J2 * AE * AE / r2
+    z2r2 = rz * rz / r2
+    fxy = -mu_r3 * (1.0 + k * (1.0 - 5.0 * z2r2))
+    fz = -mu_r3 * (1.0 + k * (3.0 - 5.0 * z2r2))
+    return (fxy * rx + W * W * rx + 2.0 * W * vy + ax,
+            fxy * ry + W * W * ry - 2.0 * W * vx + ay,
+            fz * rz + az)
+
+
+@jit
+def _substep(x: FloatArray, h: float, powered: bool, phi: FloatArray,
+             first: bool = False) -> None:
+    """Advance x (9) by h seconds with RK4 and multiply phi by this step's transition
+    (``first``: phi is the identity, so it becomes the step's transition)."""
+    rx, ry, rz, vx, vy, vz = x[0], x[1], x[2], x[3], x[4], x[5]
+    ax, ay, az = (x[6], x[7], x[8]) if powered else (0.0, 0.0, 0.0)
+    k1x, k1y, k1z = _accel3(rx, ry, rz, vx, vy, vz, ax, ay, az)
+    r2x, r2y, r2z = rx + 0.5 * h * vx, ry + 0.5 * h * vy, rz + 0.5 * h * vz
+    v2x, v2y, v2z = vx + 0.5 * h * k1x, vy + 0.5 * h * k1y, vz + 0.5 * h * k1z
+    k2x, k2y, k2z = _accel3(r2x, r2y, r2z, v2x, v2y, v2z, ax, ay, az)
+    r3x, r3y, r3z = rx + 0.5 * h * v2x, ry + 0.5 * h * v2y, rz + 0.5 * h * v2z
+    v3x, v3y, v3z = vx + 0.5 * h * k2x, vy + 0.5 * h * k2y, vz + 0.5 * h * k2z
+    k3x, k3y, k3z = _accel3(r3x, r3y, r3z, v3x, v3y, v3z, ax, ay, az)
+    r4x, r4y, r4z = rx + h * v3x, ry + h * v3y, rz + h * v3z
+    v4x, v4y, v4z = vx + h * k3x, vy + h * k3y, vz + h * k3z
+    k4x, k4y, k4z = _accel3(r4x, r4y, r4z, v4x, v4y, v4z, ax, ay, az)
     # Transition of this sub-step: I + A h + (A h)²/2 + (A h)³/6, A at the mid-point.
-    A = np.empty((NX, NX))
-    _jacobian_a(r2, A)
-    Ah = A * h
-    Ah2 = np.empty((NX, NX))
-    _matmul(Ah, Ah, Ah2)
-    Ah3 = np.empty((NX, NX))
-    _matmul(Ah2, Ah, Ah3)
-    step = np.eye(NX) + Ah + 0.5 * Ah2 + Ah3 / 6.0
+    work = np.empty((4, NX, NX))
+    A, Ah2, Ah3, step = work[0], work[1], work[2], work[3]
+    mid = np.empty(3)
+    mid[0], mid[1], mid[2] = r2x, r2y, r2z
+    _jacobian_a(mid, A)
+    for i in range(NX):
+        for j in range(NX):
+            A[i, j] *= h
+    _matmul(A, A, Ah2)
+    _matmul(Ah2, A, Ah3)
+    for i in range(NX):
+        for j in range(NX):
+            step[i, j] = A[i, j] + 0.5 * Ah2[i, j] + Ah3[i, j] / 6.0
+        step[i, i] += 1.0
     if not powered:
         step[:, 6:9] = 0.0
         step[6:9, :] = 0.0
-    new_phi = np.empty((NX, NX))
-    _matmul(step, phi, new_phi)
-    phi[:, :] = new_phi
-    for i in range(3):
-        x[i] = r[i] + h / 6.0 * (v[i] + 2.0 * v2[i] + 2.0 * v3[i] + v4[i])
-        x[3 + i] = v[i] + h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-        x[6 + i] = a[i]
+    if first:
+        phi[:, :] = step
+    else:
+        _matmul(step, phi, A)  # A is free again: it holds the product
+        phi[:, :] = A
+    x[0] = rx + h / 6.0 * (vx + 2.0 * v2x + 2.0 * v3x + v4x)
+    x[1] = ry + h / 6.0 * (vy + 2.0 * v2y + 2.0 * v3y + v4y)
+    x[2] = rz + h / 6.0 * (vz + 2.0 * v2z + 2.0 * v3z + v4z)
+    x[3] = vx + h / 6.0 * (k1x + 2.0 * k2x + 2.0 * k3x + k4x)
+    x[4] = vy + h / 6.0 * (k1y + 2.0 * k2y + 2.0 * k3y + k4y)
+    x[5] = vz + h / 6.0 * (k1z + 2.0 * k2z + 2.0 * k3z + k4z)
+    x[6], x[7], x[8] = ax, ay, az
 
 
 @jit
@@ -175,18 +219,16 @@ def predict_mode(x: FloatArray, P: FloatArray, dt: float, mode: int, prm: FloatA
     n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
     h = dt / n
     phi = np.eye(NX)
-    for _ in range(n):
-        _substep(x, h, mode == 1, phi)
+    for step in range(n):
+        _substep(x, h, mode == 1, phi, step == 0)
     tmp = np.empty((NX, NX))
     _matmul(phi, P, tmp)
     Q = np.empty((NX, NX))
     _process_noise(dt, mode, prm, Q)
+    _matmul_bt(tmp, phi, P)
     for i in range(NX):
         for j in range(NX):
-            s = 0.0
-            for k in range(NX):
-                s += tmp[i, k] * phi[j, k]
-            P[i, j] = s + Q[i, j]
+            P[i, j] += Q[i, j]
     _symmetrise(P)
 
 
@@ -338,6 +380,40 @@ def radar_h(x: FloatArray, site: FloatArray, basis: FloatArray, nz: int,
 
 
 @jit
+def los_h(x: FloatArray, site: FloatArray, frame: FloatArray, z: FloatArray,
+          H: FloatArray) -> None:
+    """Line-of-sight angles of x seen from a satellite and their Jacobian H (2×9).
+
+    ``frame`` rows are the satellite's east, north and nadir unit vectors in ECEF;
+    x = atan2(c·east, c·nadir), y = atan2(c·north, c·nadir) for c = r − site
+    (:mod:`trilink.sensors.infrared`). Range is not observed: a bearings-only plot.
+    """
+    c = np.empty(3)
+    for i in range(3):
+        c[i] = (frame[i, 0] * (x[0] - site[0]) + frame[i, 1] * (x[1] - site[1])
+                + frame[i, 2] * (x[2] - site[2]))
+    ce, cn, cd = c[0], c[1], c[2]
+    a2 = ce * ce + cd * cd
+    b2 = cn * cn + cd * cd
+    z[0] = math.atan2(ce, cd)
+    z[1] = math.atan2(cn, cd)
+    H[:, :] = 0.0
+    for j in range(3):
+        H[0, j] = (cd * frame[0, j] - ce * frame[2, j]) / a2
+        H[1, j] = (cd * frame[1, j] - cn * frame[2, j]) / b2
+
+
+@jit
+def measure_h(x: FloatArray, site: FloatArray, basis: FloatArray, kind: int, nz: int,
+              z: FloatArray, H: FloatArray) -> None:
+    """Predicted measurement of x and its Jacobian for a sensor of ``kind``."""
+    if kind == LOS:
+        los_h(x, site, basis, z, H)
+    else:
+        radar_h(x, site, basis, nz, z, H)
+
+
+@jit
 def _cholesky_solve_logdet(S: FloatArray, B: FloatArray) -> float:
     """Solve S X = B in place (B: n×k) with Cholesky; return log det S (inf if not PD)."""
     n = S.shape[0]
@@ -370,16 +446,44 @@ def _cholesky_solve_logdet(S: FloatArray, B: FloatArray) -> float:
 
 
 @jit
+def _predicted(x: FloatArray, P: FloatArray, R: FloatArray, site: FloatArray,
+               basis: FloatArray, kind: int, zh: FloatArray, S: FloatArray,
+               H: FloatArray, PH: FloatArray) -> None:
+    """Predicted measurement zh, its covariance S = H P Hᵀ + R, H and P Hᵀ."""
+    nz = zh.shape[0]
+    measure_h(x, site, basis, kind, nz, zh, H)
+    for i in range(NX):
+        for j in range(nz):
+            s = 0.0
+            for k in range(NX):
+                s += P[i, k] * H[j, k]
+            PH[i, j] = s
+    for i in range(nz):
+        for j in range(nz):
+            s = R[i, j]
+            for k in range(NX):
+                s += H[i, k] * PH[k, j]
+            S[i, j] = s
+    _symmetrise(S)
+
+
+@jit
+def _residual(zm: FloatArray, zh: FloatArray, kind: int, nu: FloatArray) -> None:
+    for i in range(zm.shape[0]):
+        nu[i] = zm[i] - zh[i]
+    if kind == RADAR:
+        nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
+
+
+@jit
 def innovation(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
                site: FloatArray, basis: FloatArray, nu: FloatArray, S: FloatArray,
-               H: FloatArray, PH: FloatArray) -> float:
+               H: FloatArray, PH: FloatArray, kind: int = RADAR) -> float:
     """Innovation nu, its covariance S, P Hᵀ and the Mahalanobis distance² of a plot."""
     nz = zm.shape[0]
     zh = np.empty(nz)
-    radar_h(x, site, basis, nz, zh, H)
-    for i in range(nz):
-        nu[i] = zm[i] - zh[i]
-    nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
+    measure_h(x, site, basis, kind, nz, zh, H)
+    _residual(zm, zh, kind, nu)
     for i in range(NX):
         for j in range(nz):
             s = 0.0
@@ -405,14 +509,14 @@ def innovation(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
 
 @jit
 def ekf_update(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
-               site: FloatArray, basis: FloatArray) -> float:
+               site: FloatArray, basis: FloatArray, kind: int = RADAR) -> float:
     """EKF update (Joseph form) in place; returns the log-likelihood of the measurement."""
     nz = zm.shape[0]
     nu = np.empty(nz)
     S = np.empty((nz, nz))
     H = np.empty((nz, NX))
     PH = np.empty((NX, nz))
-    d2 = innovation(x, P, zm, R, site, basis, nu, S, H, PH)
+    d2 = innovation(x, P, zm, R, site, basis, nu, S, H, PH, kind)
     if not math.isfinite(d2):
         return -math.inf
     # K = P Hᵀ S⁻¹, via S Kᵀ = H P = (P Hᵀ)ᵀ (P symmetric).
@@ -433,26 +537,31 @@ def ekf_update(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
             IKH[i, j] -= s
     tmp = np.empty((NX, NX))
     _matmul(IKH, P, tmp)
+    _matmul_bt(tmp, IKH, P)
+    RK = np.empty((nz, NX))  # R Kᵀ
+    for k in range(nz):
+        for j in range(NX):
+            s = 0.0
+            for m in range(nz):
+                s += R[k, m] * Kt[m, j]
+            RK[k, j] = s
     for i in range(NX):
         for j in range(NX):
             s = 0.0
-            for k in range(NX):
-                s += tmp[i, k] * IKH[j, k]
             for k in range(nz):
-                for m in range(nz):
-                    s += Kt[k, i] * R[k, m] * Kt[m, j]
-            P[i, j] = s
+                s += Kt[k, i] * RK[k, j]
+            P[i, j] += s
     _symmetrise(P)
     return float(-0.5 * (d2 + logdet + nz * LOG_2PI))
 
 
 @jit
 def imm_update(xm: FloatArray, Pm: FloatArray, mu: FloatArray, zm: FloatArray,
-               R: FloatArray, site: FloatArray, basis: FloatArray) -> None:
+               R: FloatArray, site: FloatArray, basis: FloatArray, kind: int = RADAR) -> None:
     """Update every mode with one measurement and the mode probabilities, in place."""
     loglik = np.empty(2)
     for j in range(2):
-        loglik[j] = ekf_update(xm[j], Pm[j], zm, R, site, basis)
+        loglik[j] = ekf_update(xm[j], Pm[j], zm, R, site, basis, kind)
     top = max(loglik[0], loglik[1])
     total = 0.0
     for j in range(2):
@@ -478,12 +587,35 @@ def batch_predict(xm: FloatArray, Pm: FloatArray, mu: FloatArray, t_last: FloatA
 
 
 @jit
+def _cholesky(S: FloatArray, L: FloatArray) -> float:
+    """Lower Cholesky factor L of S; returns log det S (inf if S is not PD)."""
+    n = S.shape[0]
+    L[:, :] = 0.0
+    logdet = 0.0
+    for i in range(n):
+        for j in range(i + 1):
+            s = S[i, j]
+            for k in range(j):
+                s -= L[i, k] * L[j, k]
+            if i == j:
+                if s <= 0.0:
+                    return math.inf
+                L[i, i] = math.sqrt(s)
+                logdet += 2.0 * math.log(L[i, i])
+            else:
+                L[i, j] = s / L[j, j]
+    return logdet
+
+
+@jit
 def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.int64],
                z: FloatArray, R: FloatArray, site: FloatArray, basis: FloatArray,
-               gate: float) -> tuple[FloatArray, FloatArray]:
+               gate: float, kind: int = RADAR) -> tuple[FloatArray, FloatArray]:
     """Cost (−log likelihood) of assigning each detection to each track; inf outside the gate.
 
-    Uses each track's moment-matched prediction. Returns the cost and the normalised
+    Uses each track's moment-matched prediction. The EKF linearises at the prediction,
+    so the predicted plot, S and its Cholesky factor are computed once per track; each
+    detection then costs one triangular solve. Returns the cost and the normalised
     innovation squared, both (len(rows), len(z)).
     """
     n_t = rows.shape[0]
@@ -492,17 +624,30 @@ def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.
     nis = np.full((n_t, n_z), np.inf)
     x = np.empty(NX)
     P = np.empty((NX, NX))
+    zh = np.empty(nz)
     nu = np.empty(nz)
+    y = np.empty(nz)
     S = np.empty((nz, nz))
+    L = np.empty((nz, nz))
     H = np.empty((nz, NX))
     PH = np.empty((NX, nz))
     for a in range(n_t):
         i = rows[a]
         combine(xm[i], Pm[i], mu[i], x, P)
+        _predicted(x, P, R, site, basis, kind, zh, S, H, PH)
+        logdet = _cholesky(S, L)
+        if not math.isfinite(logdet):
+            continue
         for b in range(n_z):
-            d2 = innovation(x, P, z[b], R, site, basis, nu, S, H, PH)
+            _residual(z[b], zh, kind, nu)
+            d2 = 0.0
+            for r in range(nz):  # forward solve L y = nu: d² = |y|²
+                s = nu[r]
+                for c in range(r):
+                    s -= L[r, c] * y[c]
+                y[r] = s / L[r, r]
+                d2 += y[r] * y[r]
             if d2 <= gate:
-                logdet = _cholesky_solve_logdet(S.copy(), nu.reshape(nz, 1).copy())
                 cost[a, b] = 0.5 * (d2 + logdet)
                 nis[a, b] = d2
     return cost, nis
@@ -510,10 +655,11 @@ def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.
 
 @jit
 def batch_update(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.int64],
-                 z: FloatArray, R: FloatArray, site: FloatArray, basis: FloatArray) -> None:
+                 z: FloatArray, R: FloatArray, site: FloatArray, basis: FloatArray,
+                 kind: int = RADAR) -> None:
     """Update track rows[k] with detection z[k] for every k."""
     for k in range(rows.shape[0]):
-        imm_update(xm[rows[k]], Pm[rows[k]], mu[rows[k]], z[k], R, site, basis)
+        imm_update(xm[rows[k]], Pm[rows[k]], mu[rows[k]], z[k], R, site, basis, kind)
 
 
 @jit
@@ -525,12 +671,80 @@ def batch_combine(xm: FloatArray, Pm: FloatArray, mu: FloatArray,
 
 
 @jit
+def split_assignment(cost: FloatArray) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                NDArray[np.int64], NDArray[np.int64], float]:
+    """Split an assignment problem (inf = not gated) into its uncontested part and the rest.
+
+    A track with one gated detection that no other track gates is an isolated pair: the
+    optimal assignment takes it. Returns those pairs (rows, cols), the rows and columns
+    left in contest (every gated entry of these rows lies in these columns), and the
+    largest finite cost (nan if none).
+    """
+    n_t, n_z = cost.shape
+    row_n = np.zeros(n_t, dtype=np.int64)
+    row_c = np.full(n_t, -1, dtype=np.int64)
+    col_n = np.zeros(n_z, dtype=np.int64)
+    top = -math.inf
+    for a in range(n_t):
+        for b in range(n_z):
+            c = cost[a, b]
+            if math.isfinite(c):
+                row_n[a] += 1
+                row_c[a] = b
+                col_n[b] += 1
+                top = max(top, c)
+    pr = np.empty(n_t, dtype=np.int64)
+    pc = np.empty(n_t, dtype=np.int64)
+    paired_col = np.zeros(n_z, dtype=np.bool_)
+    rest_r = np.empty(n_t, dtype=np.int64)
+    n_p = 0
+    n_r = 0
+    for a in range(n_t):
+        if row_n[a] == 1 and col_n[row_c[a]] == 1:
+            pr[n_p] = a
+            pc[n_p] = row_c[a]
+            paired_col[row_c[a]] = True
+            n_p += 1
+        elif row_n[a] >= 1:
+            rest_r[n_r] = a
+            n_r += 1
+    rest_c = np.empty(n_z, dtype=np.int64)
+    n_c = 0
+    for b in range(n_z):
+        if col_n[b] >= 1 and not paired_col[b]:
+            rest_c[n_c] = b
+            n_c += 1
+    return pr[:n_p], pc[:n_p], rest_r[:n_r], rest_c[:n_c], top if n_p + n_r else math.nan
+
+
+@jit
+def close_pairs(pos: FloatArray, max_m: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Index pairs (a < b) of positions (N, 3) closer than max_m, in row-major order."""
+    n = pos.shape[0]
+    lim = max_m * max_m
+    a_out = np.empty(n * (n - 1) // 2, dtype=np.int64)
+    b_out = np.empty(n * (n - 1) // 2, dtype=np.int64)
+    m = 0
+    for a in range(n):
+        for b in range(a + 1, n):
+            d2 = 0.0
+            for c in range(3):
+                d = pos[a, c] - pos[b, c]
+                d2 += d * d
+            if d2 < lim:
+                a_out[m] = a
+                b_out[m] = b
+                m += 1
+    return a_out[:m], b_out[:m]
+
+
+@jit
 def transition(x: FloatArray, dt: float, mode: int) -> FloatArray:
     """State transition matrix (9×9) of one mode over dt from state x (x is not changed)."""
     s = x.copy()
     phi = np.eye(NX)
     if dt > 0.0:
         n = max(1, math.ceil(dt / MAX_SUBSTEP_S))
-        for _ in range(n):
-            _substep(s, dt / n, mode == 1, phi)
+        for step in range(n):
+            _substep(s, dt / n, mode == 1, phi, step == 0)
     return phi

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from trilink.sim.truth import Truth
 from trilink.tracking.tracker import EventKind, TrackEvent
+from trilink.world.truth import Truth
 
 CLUTTER = "(clutter)"
 

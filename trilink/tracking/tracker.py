@@ -1,11 +1,17 @@
 """Multi-target tracker of one nation's node: a sans-I/O state machine.
 
-Radar scans in (any of the node's radars, in time order), track events out. Per scan:
+Scans in (any of the node's radars and space-based infrared sensors, in time order),
+track events out. Per radar scan:
 predict every track to the scan time (IMM-EKF, :mod:`trilink.tracking.imm`), gate with
 the chi-square bound, associate by global nearest neighbour (minimum total negative
 log-likelihood, :func:`scipy.optimize.linear_sum_assignment`), update, start tentative
 tracks from unassigned detections, confirm tentative tracks after M hits in the first N
 scans of the radar that started them, and delete tracks left without updates.
+
+An infrared frame (lines of sight from a satellite, no range) is fused as bearings: its
+plots are gated and assigned to the confirmed tracks the same way and update them with
+the line-of-sight measurement model (:func:`trilink.tracking.kernels.los_h`); a bearing
+alone cannot start a track, so plots no track takes are left unused.
 
 The tracker never sees truth: scans' ``truth_ids`` are ignored here.
 """
@@ -14,20 +20,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
+from trilink.physics import earth
 from trilink.tracking import kernels
 from trilink.tracking.imm import ImmParams, RadarGeometry, TrackBank, polar_to_ecef
 
 F = NDArray[np.float64]
 
 
-class ScanLike(Protocol):
+class RadarScanLike(Protocol):
     """What the tracker reads from a radar scan (see trilink.sensors.RadarScan)."""
 
     @property
@@ -44,6 +51,28 @@ class ScanLike(Protocol):
     def z(self) -> F: ...
     @property
     def sigma(self) -> F: ...
+
+
+class LosScanLike(Protocol):
+    """What the tracker reads from an infrared frame (see trilink.sensors.IrScan): plots
+    ``z`` (M, 2) of line-of-sight angles from ``sat_ecef_m`` in ``frame_ecef`` (rows
+    east, north, nadir)."""
+
+    @property
+    def sensor_id(self) -> str: ...
+    @property
+    def t_s(self) -> float: ...
+    @property
+    def sat_ecef_m(self) -> F: ...
+    @property
+    def frame_ecef(self) -> F: ...
+    @property
+    def z(self) -> F: ...
+    @property
+    def sigma(self) -> F: ...
+
+
+ScanLike = RadarScanLike | LosScanLike
 
 
 class TrackStatus(StrEnum):
@@ -133,83 +162,110 @@ class Tracker:
         self.config = config or TrackerConfig()
         self.bank = TrackBank(self.config.imm)
         self.meta: list[_Meta] = []
+        self._tentative = np.zeros(0, dtype=bool)  # per bank row: meta[i] is tentative
         self._counter = 0
         self._gates: dict[int, float] = {}
         self._geometry: dict[str, RadarGeometry] = {}
         self._seeds: dict[str, list[_Seed]] = {}
+        self._noise: dict[bytes, F] = {}  # measurement covariance by the sigmas' bytes
 
     def _gate(self, nz: int) -> float:
         if nz not in self._gates:
             self._gates[nz] = float(chi2.ppf(self.config.gate_probability, nz))
         return self._gates[nz]
 
-    def _geo(self, scan: ScanLike) -> RadarGeometry:
+    def _geo(self, scan: ScanLike) -> tuple[RadarGeometry, int]:
+        """The sensor's site and basis, and its measurement kind (kernels.RADAR / LOS)."""
         geo = self._geometry.get(scan.sensor_id)
+        los = hasattr(scan, "frame_ecef")
         if geo is None:
-            geo = RadarGeometry.at(scan.site_lat_rad, scan.site_lon_rad, scan.site_h_m)
+            if los:
+                ir = cast(LosScanLike, scan)
+                geo = RadarGeometry(np.ascontiguousarray(ir.sat_ecef_m, dtype=np.float64),
+                                    np.ascontiguousarray(ir.frame_ecef, dtype=np.float64))
+            else:
+                rs = cast(RadarScanLike, scan)
+                geo = RadarGeometry.at(rs.site_lat_rad, rs.site_lon_rad, rs.site_h_m)
             self._geometry[scan.sensor_id] = geo
-        return geo
+        return geo, kernels.LOS if los else kernels.RADAR
 
     def _new_id(self) -> str:
         self._counter += 1
         return f"{self.nation}-T{self._counter:04d}"
 
     def process(self, scan: ScanLike) -> list[TrackEvent]:
-        """Take one radar scan; return the events it caused, in a deterministic order."""
+        """Take one scan; return the events it caused, in a deterministic order."""
         t = float(scan.t_s)
         z = np.ascontiguousarray(scan.z, dtype=np.float64)
         sigma = np.asarray(scan.sigma, dtype=np.float64)
-        R = np.diag(sigma**2)
-        geo = self._geo(scan)
+        geo, kind = self._geo(scan)
+        key = sigma.tobytes()
+        R = self._noise.get(key)
+        if R is None:
+            R = self._noise[key] = np.diag(sigma**2)
         events: list[TrackEvent] = []
         rows = np.flatnonzero(self.bank.t_s <= t).astype(np.int64)
+        if kind == kernels.LOS:  # bearings refine confirmed tracks only
+            rows = rows[~self._tentative[rows]]
         self.bank.predict(rows, t)
 
         assigned_tracks = np.zeros(0, dtype=np.int64)
         assigned_dets = np.zeros(0, dtype=np.int64)
         if rows.size and z.shape[0]:
-            cost, nis = self.bank.gate(rows, z, R, geo, self._gate(z.shape[1]))
-            tentative = np.array([self.meta[i].status == TrackStatus.TENTATIVE for i in rows])
-            cost = cost + np.where(tentative, self.config.tentative_penalty, 0.0)[:, None]
+            cost, nis = self.bank.gate(rows, z, R, geo, self._gate(z.shape[1]), kind)
+            tentative = self._tentative[rows]
+            if tentative.any():
+                cost += np.where(tentative, self.config.tentative_penalty, 0.0)[:, None]
             pick, assigned_dets = _gnn(cost)
-            for a, b in zip(pick, assigned_dets, strict=True):
+            # Only candidates need their innovations (the confirmation test).
+            for a, b in zip(pick[tentative[pick]].tolist(),
+                            assigned_dets[tentative[pick]].tolist(), strict=True):
                 self.meta[rows[a]].nis_sum += float(nis[a, b])
                 self.meta[rows[a]].nis_dof += z.shape[1]
             assigned_tracks = rows[pick]
         if assigned_tracks.size:
             order = np.argsort(assigned_tracks)
             assigned_tracks, assigned_dets = assigned_tracks[order], assigned_dets[order]
-            self.bank.update(assigned_tracks, z[assigned_dets], R, geo)
+            self.bank.update(assigned_tracks, z[assigned_dets], R, geo, kind)
 
         # Book-keeping for tracks of this scan's radar and tracks that were updated.
-        updated = set(assigned_tracks.tolist())
-        for i in rows:
-            m = self.meta[i]
-            if m.status == TrackStatus.TENTATIVE and m.origin_sensor == scan.sensor_id:
-                m.scans_seen += 1
-            if i in updated:
-                m.hits += 1
-                m.last_update_s = t
-                m.sensors.add(scan.sensor_id)
+        updated = assigned_tracks.tolist()
+        sid = scan.sensor_id
+        if kind == kernels.RADAR:
+            for i in rows[self._tentative[rows]].tolist():
+                m = self.meta[i]
+                if m.origin_sensor == sid:
+                    m.scans_seen += 1
         x_all, P_all = self.bank.estimates()
-        for j in sorted(updated):
+        powered = self.bank.mu[:, 1].tolist()
+        for j in updated:
             m = self.meta[j]
-            if (m.status == TrackStatus.TENTATIVE and m.hits >= self.config.confirm_hits
+            m.last_update_s = t
+            m.sensors.add(sid)
+            if kind == kernels.LOS:
+                events.append(TrackEvent(EventKind.UPDATED, m.track_id, t, x_all[j], P_all[j],
+                                         powered[j], sid))
+                continue
+            m.hits += 1
+            if (m.status is TrackStatus.TENTATIVE and m.hits >= self.config.confirm_hits
                     and self._consistent(m) and self._plausible(x_all[j])):
                 m.status = TrackStatus.CONFIRMED
+                self._tentative[j] = False
                 events.append(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
-            if m.status == TrackStatus.CONFIRMED:
-                events.append(self._event(EventKind.UPDATED, j, t, x_all, P_all, scan))
+            if m.status is TrackStatus.CONFIRMED:
+                events.append(TrackEvent(EventKind.UPDATED, m.track_id, t, x_all[j], P_all[j],
+                                         powered[j], sid))
 
-        # Detections no track took: candidates with last scan's seeds, and new seeds.
-        free = np.setdiff1d(np.arange(z.shape[0]), assigned_dets)
-        pos, cov = polar_to_ecef(z[free], geo, sigma) if free.size else (
-            np.zeros((0, 3)), np.zeros((0, 3, 3)))
-        if self._start_candidates(scan.sensor_id, t, pos, cov):
-            x_all, P_all = self.bank.estimates()
-        self._seeds[scan.sensor_id] = [
-            _Seed(scan.sensor_id, t, pos[j], cov[j]) for j in range(pos.shape[0])
-        ]
+        if kind == kernels.RADAR:
+            # Detections no track took: candidates with last scan's seeds, and new seeds.
+            taken = np.zeros(z.shape[0], dtype=bool)
+            taken[assigned_dets] = True
+            free = np.flatnonzero(~taken)
+            pos, cov = polar_to_ecef(z[free], geo, sigma) if free.size else (
+                np.zeros((0, 3)), np.zeros((0, 3, 3)))
+            if self._start_candidates(sid, t, pos, cov):
+                x_all, P_all = self.bank.estimates()
+            self._seeds[sid] = [_Seed(sid, t, pos[j], cov[j]) for j in range(pos.shape[0])]
 
         events += self._prune(t, x_all, P_all, scan)
         return events
@@ -245,6 +301,7 @@ class Tracker:
         c0 = np.stack([s.cov for s in seeds])
         rows = self.bank.add_two_point(p0[si], c0[si], t0[si], pos[di], cov[di], t,
                                        cfg.max_force_m_s2)
+        self._tentative = np.concatenate([self._tentative, np.ones(rows.size, dtype=bool)])
         for _ in rows:
             self.meta.append(_Meta(self._new_id(), TrackStatus.TENTATIVE, sensor_id, hits=2,
                                    last_update_s=t, sensors={sensor_id}))
@@ -254,16 +311,24 @@ class Tracker:
         cfg = self.config
         keep = np.ones(len(self.meta), dtype=bool)
         events: list[TrackEvent] = []
+        # Every track's height and position variance at once (kernels.height_m's formula).
+        r = x_all[:, :3]
+        rn = np.linalg.norm(r, axis=1)
+        e2 = earth.WGS84_E2
+        s2 = (r[:, 2] / np.maximum(rn, 1.0)) ** 2
+        below = (rn - kernels.AE * np.sqrt((1.0 - e2) / (1.0 - e2 * (1.0 - s2))) < 0.0).tolist()
+        vague = (P_all[:, 0, 0] + P_all[:, 1, 1] + P_all[:, 2, 2]
+                 > cfg.max_position_sigma_m**2).tolist()
         for i, m in enumerate(self.meta):
             reason = ""
-            if m.status == TrackStatus.TENTATIVE:
+            if m.status is TrackStatus.TENTATIVE:
                 failed = m.scans_seen >= cfg.confirm_window and m.hits < cfg.confirm_hits
                 if failed or t - m.last_update_s > cfg.delete_after_s:
                     keep[i] = False
                 continue
-            if kernels.height_m(x_all[i, :3]) < 0.0:
+            if below[i]:
                 reason = "impact"
-            elif np.trace(P_all[i, :3, :3]) > cfg.max_position_sigma_m**2:
+            elif vague[i]:
                 reason = "diverged"
             elif t - m.last_update_s > cfg.delete_after_s:
                 reason = "no update"
@@ -274,21 +339,20 @@ class Tracker:
         if not keep.all():
             self.bank.keep(keep)
             self.meta = [m for m, k in zip(self.meta, keep, strict=True) if k]
+            self._tentative = self._tentative[keep]
         return events
 
     def _drop_duplicates(self, keep: NDArray[np.bool_], x_all: F, P_all: F, t: float,
                          scan: ScanLike) -> list[TrackEvent]:
         """Two confirmed tracks of one missile: keep the older, delete the younger."""
-        conf = np.array([i for i, m in enumerate(self.meta)
-                         if keep[i] and m.status == TrackStatus.CONFIRMED], dtype=np.int64)
+        conf = np.flatnonzero(keep & ~self._tentative)
         events: list[TrackEvent] = []
         if conf.size < 2:
             return events
-        # Only pairs metres apart can be one missile: test those, vectorised first.
-        pos = x_all[conf, :3]
-        sep = np.linalg.norm(pos[:, None, :] - pos[None, :, :], axis=2)
-        near_a, near_b = np.nonzero(np.triu(sep < self.config.duplicate_separation_m, k=1))
-        for ia, ib in zip(near_a, near_b, strict=True):
+        # Only pairs metres apart can be one missile: test those, compiled first.
+        near_a, near_b = kernels.close_pairs(np.ascontiguousarray(x_all[conf, :3]),
+                                             self.config.duplicate_separation_m)
+        for ia, ib in zip(near_a.tolist(), near_b.tolist(), strict=True):
             a, b = int(conf[ia]), int(conf[ib])
             if not (keep[a] and keep[b]):
                 continue
@@ -324,16 +388,26 @@ class Tracker:
 
 
 def _gnn(cost: F) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Global nearest neighbour: min-cost assignment where gated (finite) costs exist."""
-    finite = np.isfinite(cost)
-    if not finite.any():
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    """Global nearest neighbour: min-cost assignment where gated (finite) costs exist.
+
+    Uncontested pairs are taken directly (:func:`kernels.split_assignment`); only the
+    contested rows and columns go to the solver, with the same non-assignment cost as
+    the whole problem, so the result is the whole problem's optimum.
+    """
+    pr, pc, rr, rc, top = kernels.split_assignment(np.ascontiguousarray(cost))
+    if rr.size == 0:
+        return pr, pc
+    sub = cost[np.ix_(rr, rc)]
+    finite = np.isfinite(sub)
     # Non-assignment is allowed: a dummy column per track at a cost above any gated pair.
-    big = float(np.max(cost[finite])) + 1.0
-    n_t, n_z = cost.shape
+    big = top + 1.0
+    n_t, n_z = sub.shape
     padded = np.full((n_t, n_z + n_t), 1e12)
-    padded[:, :n_z] = np.where(finite, cost, 1e12)
+    padded[:, :n_z] = np.where(finite, sub, 1e12)
     padded[np.arange(n_t), n_z + np.arange(n_t)] = big
     r, c = linear_sum_assignment(padded)
     ok = (c < n_z) & finite[r, np.minimum(c, n_z - 1)]
-    return r[ok].astype(np.int64), c[ok].astype(np.int64)
+    rows = np.concatenate([pr, rr[r[ok]]])
+    cols = np.concatenate([pc, rc[c[ok]]])
+    order = np.argsort(rows, kind="stable")
+    return rows[order], cols[order]
