@@ -1,0 +1,157 @@
+"""The dashboard's view of one node's picture: a sans-I/O reducer over the picture stream.
+
+Feed it ``(sequence, bytes)`` pairs in stream order (:meth:`PictureView.apply`); ask it
+what a viewer of a given nation may see (:meth:`snapshot`, :meth:`items`) and what
+changed after a sequence number (:meth:`changes_after`) — the SSE stream and the REST
+API are thin adapters over these three calls.
+
+Who sees what: a viewer of nation V sees an event only if V is in its ``rel_to``. When an
+item that V saw becomes unreleasable to V (a fused object gains a source not released to
+V), V is sent a ``withdraw`` naming only the item id, so the item leaves V's map; a
+viewer that never saw the item is sent nothing at all.
+
+Resuming: every change keeps its stream sequence. A client that saw up to sequence S
+gets exactly the changes after S, in order — no gap, no duplicate — as long as the
+view still holds them (``max_entries``); otherwise it is told to ``reset`` (reload the
+snapshot) rather than silently miss changes.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import msgspec
+
+from trilink.web.publish import FusedItem, PictureEvent, WarningItem, decode_event
+
+_JSON = msgspec.json.Encoder()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change of the picture as received: its stream sequence and event."""
+
+    seq: int
+    event: PictureEvent
+    data: bytes  # the event's JSON, as published
+    withdrawn_from: frozenset[str] = frozenset()  # nations that saw the item and no longer may
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one viewer is sent for one entry: its sequence and the JSON to send."""
+
+    seq: int
+    kind: str  # an event kind, "withdraw" or "reset"
+    data: bytes
+
+
+@dataclass
+class PictureView:
+    """See the module docstring."""
+
+    nation: str  # whose node's picture this is
+    max_entries: int = 500_000
+    entries: list[Entry] = field(default_factory=list)
+    latest: dict[str, Entry] = field(default_factory=dict)  # item id → its latest entry
+    rejected: int = 0
+    last_seq: int = 0
+    _seqs: list[int] = field(default_factory=list)
+
+    def apply(self, seq: int, data: bytes) -> Entry | None:
+        """Take one stream message. Out-of-order or repeated sequences and events that do
+        not decode (or are not this node's) are counted in ``rejected`` and dropped."""
+        if seq <= self.last_seq:
+            self.rejected += 1
+            return None
+        try:
+            ev = decode_event(data)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            self.rejected += 1
+            self.last_seq = seq
+            return None
+        if ev.node != self.nation:
+            self.rejected += 1
+            self.last_seq = seq
+            return None
+        prev = self.latest.get(ev.id)
+        gone = frozenset(set(prev.event.rel_to) - set(ev.rel_to)) if prev else frozenset()
+        entry = Entry(seq, ev, data, gone)
+        self.entries.append(entry)
+        self._seqs.append(seq)
+        self.latest[ev.id] = entry
+        self.last_seq = seq
+        if len(self.entries) > self.max_entries:
+            cut = len(self.entries) - self.max_entries
+            del self.entries[:cut]
+            del self._seqs[:cut]
+        return entry
+
+    # -- what a viewer sees -----------------------------------------------------------
+    @staticmethod
+    def visible(entry: Entry, viewer: str) -> bool:
+        return viewer in entry.event.rel_to
+
+    def change_for(self, entry: Entry, viewer: str) -> Change | None:
+        """What ``viewer`` is sent for ``entry`` (None: nothing)."""
+        if self.visible(entry, viewer):
+            return Change(entry.seq, entry.event.kind, entry.data)
+        if viewer in entry.withdrawn_from:
+            return Change(entry.seq, "withdraw",
+                          _JSON.encode({"kind": "withdraw", "id": entry.event.id}))
+        return None
+
+    def changes_after(self, seq: int, viewer: str, limit: int | None = None
+                      ) -> Iterator[Change]:
+        """The changes ``viewer`` is sent after stream sequence ``seq``, in order."""
+        first = self._seqs[0] if self._seqs else self.last_seq + 1
+        if seq < first - 1 and seq < self.last_seq:
+            # Entries after seq were dropped: the client cannot catch up change by change.
+            yield Change(self.last_seq, "reset",
+                         _JSON.encode({"kind": "reset", "last_seq": self.last_seq}))
+            return
+        i = bisect.bisect_right(self._seqs, seq)
+        sent = 0
+        for entry in self.entries[i:]:
+            ch = self.change_for(entry, viewer)
+            if ch is not None:
+                yield ch
+                sent += 1
+                if limit is not None and sent >= limit:
+                    return
+
+    def items(self, viewer: str, kind: str) -> list[PictureEvent]:
+        """The latest version of every item of ``kind`` that ``viewer`` may see (warnings:
+        every message, in order)."""
+        return [e.event for e in self.latest.values()
+                if e.event.kind == kind and self.visible(e, viewer)]
+
+    def warning(self, viewer: str, identifier: str) -> WarningItem | None:
+        e = self.latest.get(f"warning:{identifier}")
+        if e is None or not self.visible(e, viewer) or not isinstance(e.event.item,
+                                                                        WarningItem):
+            return None
+        return e.event.item
+
+    def trails(self, viewer: str, max_points: int = 400) -> dict[str, list[list[float]]]:
+        """Past positions of each fused object ``viewer`` may see now, oldest first
+        (only versions it was released to; an object withdrawn from it has none)."""
+        out: dict[str, list[list[float]]] = {}
+        for e in self.entries:
+            item = e.event.item
+            if isinstance(item, FusedItem) and self.visible(e, viewer) and \
+                    self.visible(self.latest[e.event.id], viewer):
+                out.setdefault(e.event.id, []).append([item.lat_deg, item.lon_deg])
+        return {k: v[-max_points:] for k, v in out.items()}
+
+    def snapshot(self, viewer: str) -> dict[str, object]:
+        """Everything ``viewer`` may see now, by kind, the fused objects' trails, and the
+        stream sequence it is as of."""
+        kinds: dict[str, list[PictureEvent]] = {}
+        for e in self.latest.values():
+            if self.visible(e, viewer):
+                kinds.setdefault(e.event.kind, []).append(e.event)
+        return {"node": self.nation, "viewer": viewer, "last_seq": self.last_seq,
+                "items": kinds, "trails": self.trails(viewer)}
