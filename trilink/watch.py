@@ -21,6 +21,7 @@ from trilink.hotline.desk import DeskOutput, HotlineDesk
 from trilink.hotline.factsheet import fact_sheet, significance
 from trilink.hotline.opener import AutoOpener, OpenerConfig, tell_warning
 from trilink.sharing.fusion import FusedObject
+from trilink.warning.announced import AnnouncedLaunch, announced_match
 from trilink.warning.assessment import Assessment
 from trilink.warning.center import WarningCenter, WarningEvent
 
@@ -38,6 +39,8 @@ class WatchConfig:
     assess_until_s: float = math.inf
     opener: OpenerConfig | None = None
     cap_status: str = "Exercise"
+    # An exercise's announced launches: tracks from them are drills (CAP Exercise, always).
+    announced: tuple[AnnouncedLaunch, ...] = ()
 
 
 @dataclass
@@ -100,6 +103,11 @@ class Watch:
         significant: list[tuple[FusedObject, Assessment, str]] = []
         for obj in self.fresh(picture, now_s):
             self.first_in_picture.setdefault(obj.fused_id, now_s)
+            if self.config.announced and obj.fused_id not in center.drill:
+                hit = announced_match(obj.x, obj.t_s, self.first_in_picture[obj.fused_id],
+                                      self.config.announced)
+                if hit is not None:  # once a drill, always a drill (no flip mid-warning)
+                    center.drill[obj.fused_id] = hit.label
             before = len(center.assessments)
             events = center.on_track(obj.fused_id, obj.x, obj.P, obj.t_s,
                                      obj.powered_probability)

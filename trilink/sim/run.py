@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ from trilink.sim.scenario import Scenario
 from trilink.sim.truth import Truth
 from trilink.tracking.impact import predict_impacts
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
+from trilink.warning.announced import AnnouncedLaunch
 from trilink.warning.assessment import Assessment, WarningLevel, land_crossings
 from trilink.warning.cap import write
 from trilink.warning.center import WarningEvent
@@ -168,7 +170,9 @@ def simulate(
     opener = (OpenerConfig(nations, spec.authority, trigger_rules(spec))
               if spec.enabled else None)
     # The nodes stop assessing at the last impact: the sky is empty.
-    watch = {n: WatchConfig(assess_every_s, STALE_S, end_s, opener) for n in nations}
+    announced = announced_launches(scenario, truth.epoch)
+    watch = {n: WatchConfig(assess_every_s, STALE_S, end_s, opener, announced=announced)
+             for n in nations}
     # Evaluation only: truth missile → consultation, per nation and first raised.
     missile_consultation: dict[str, dict[int, str]] = {n: {} for n in nations}
     raised: dict[int, tuple[float, str]] = {}  # missile → (time, consultation) first raised
@@ -245,6 +249,16 @@ def simulate(
     return Simulation(scenario, truth, policy, seed, nations, run, warnings, assessments,
                       probe_error, coverage, consultation_of,
                       {cid: sorted(set(ks)) for cid, ks in about.items()})
+
+
+def announced_launches(scenario: Scenario, epoch: dt.datetime
+                       ) -> tuple[AnnouncedLaunch, ...]:
+    """The scenario's announced exercise launches, in the node's terms (radians, metres,
+    seconds since the epoch)."""
+    return tuple(AnnouncedLaunch(a.label, math.radians(a.lat_deg), math.radians(a.lon_deg),
+                                 a.radius_km * 1e3, (a.from_utc - epoch).total_seconds(),
+                                 (a.to_utc - epoch).total_seconds())
+                 for a in scenario.announced_launches)
 
 
 def _continuity(ticks: list[tuple[float, bool]], since_s: float | None) -> float | None:

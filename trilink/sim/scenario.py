@@ -384,6 +384,27 @@ class HotlineSpec(_Model):
         return value
 
 
+class AnnouncedSpec(_Model):
+    """A launch an exercise announced (its own targets): site, radius and time window.
+    Tracks from it are drills — warned, scored, and marked CAP Exercise, never Actual."""
+
+    label: str = Field(min_length=1, max_length=120)
+    lat_deg: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon_deg: float = Field(ge=-180, le=360, allow_inf_nan=False)
+    radius_km: float = Field(gt=0, le=500, allow_inf_nan=False)
+    from_utc: dt.datetime
+    to_utc: dt.datetime
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _window(self) -> AnnouncedSpec:
+        if self.from_utc.tzinfo is None or self.to_utc.tzinfo is None:
+            raise ValueError("from_utc and to_utc need a UTC offset (e.g. 2024-08-06T19:55:00Z)")
+        if self.to_utc < self.from_utc:
+            raise ValueError("to_utc comes before from_utc")
+        return self
+
+
 class Scenario(_Model):
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
@@ -397,6 +418,8 @@ class Scenario(_Model):
         default=(), description="radars of this scenario only, besides the catalogue's")
     outages: tuple[Outage, ...] = ()
     hotline: HotlineSpec = HotlineSpec()
+    announced_launches: tuple[AnnouncedSpec, ...] = Field(
+        default=(), description="an exercise's own launches: drills, never real threats")
     sources: tuple[str, ...] = ()
     # Where the scenario was read from (path and node lines), for errors found later.
     _source: tuple[str, Lines] | None = PrivateAttr(default=None)

@@ -114,6 +114,8 @@ class WarningCenter:
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self._non_ballistic: set[str] = set()  # tracks last given as non-ballistic
+        # Drill tracks (an announced exercise launch): their messages are Exercise, always.
+        self.drill: dict[str, str] = {}
         self.history: list[WarningEvent] = []
         # Every assessment made, for reports (impact ellipses over time).
         self.assessments: list[tuple[str, Assessment]] = []
@@ -246,16 +248,19 @@ class WarningCenter:
             urgency=urgency,
             severity=severity,
             certainty=certainty,
-            status=self.status,
+            status="Exercise" if track_id in self.drill else self.status,
             references=[m.reference for m in w.messages] if msg_type != "Alert" else [],
             category="Safety",
-            headline=("Missile warning lifted" if msg_type == "Cancel"
-                      else _HEADLINE[level]),
+            headline=(("EXERCISE — " if track_id in self.drill else "")
+                      + ("Missile warning lifted" if msg_type == "Cancel"
+                         else _HEADLINE[level])),
             description=description,
             instruction=None if msg_type == "Cancel" else _INSTRUCTION[level],
             sender_name=f"{self.nation} national node (trilink simulation)",
             areas=self._areas(a, level, w.non_ballistic),
-            parameters=[("trilink_track", track_id), ("trilink_level", str(level))],
+            parameters=[("trilink_track", track_id), ("trilink_level", str(level)),
+                        *([("trilink_exercise", self.drill[track_id])]
+                          if track_id in self.drill else [])],
         )
         w.messages.append(msg)
         return WarningEvent(at_s, track_id, msg, a)
