@@ -366,12 +366,13 @@ def test_a_consultation_through_three_running_nodes(cluster: Cluster, tmp_path: 
                    "msg_id: no post 'USA-99' was delivered to KOR")
     one_line_error(run("statement", "--node", "KOR", "--nats", url, cid, str(file),
                        "--statement-id", "S2"), "no statement 'JPN-1/S2' in JPN-1")
-    one_line_error(run("list", "--node", "CHN", "--nats", url), "no node CHN answers")
+    one_line_error(run("list", "--node", "AUS", "--nats", url), "no node AUS answers")
+    one_line_error(run("list", "--node", "CHN", "--nats", url), "CHN (People's Republic")
     one_line_error(run("list", "--node", "Japan", "--nats", url), "--node: expected")
     one_line_error(run("open", "--node", "JPN", "--nats", url, "--parties", "USA,XX",
                        "--topic", "t"), "--parties: expected")
-    one_line_error(run("open", "--node", "JPN", "--nats", url, "--parties", "CHN",
-                       "--topic", "t"), "CHN not known to this desk")
+    one_line_error(run("open", "--node", "JPN", "--nats", url, "--parties", "AUS",
+                       "--topic", "t"), "AUS not known to this desk")
 
     # SIGTERM: the nodes stop cleanly and their audit logs are intact.
     for n, p in cluster.procs.items():

@@ -9,7 +9,9 @@ dropped by JetStream's message-id window (header ``Nats-Msg-Id``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import nats
@@ -36,6 +38,7 @@ class NatsBus:
         self._subs: dict[tuple[str, str, int], Any] = {}
         self._pending: dict[str, Any] = {}
         self._counter = 0
+        self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
     async def connect(cls, url: str, nations: Sequence[str], ack_wait_s: float = 30.0,
@@ -95,15 +98,47 @@ class NatsBus:
                     msgs = await sub.fetch(max_messages - len(out), timeout=per_fetch)
                 except (TimeoutError, NatsTimeoutError):
                     continue
-                for msg in msgs:
-                    self._counter += 1
-                    token = f"{sender}/{recipient}/{self._counter}"
-                    self._pending[token] = msg
-                    headers = msg.headers or {}
-                    out.append(Delivery(sender, recipient, headers.get("Nats-Msg-Id", ""),
-                                        bytes(msg.data), priority,
-                                        int(msg.metadata.num_delivered), token))
+                out += [self._delivery(msg, sender, recipient, priority) for msg in msgs]
         return out
+
+    async def listen(self, recipient: str, deliver: Callable[[Delivery], None],
+                     batch: int = 256, wait_s: float = 1.0) -> list[asyncio.Task[None]]:
+        """Long-poll every consumer of ``recipient`` at once (one task each) and hand each
+        delivery to ``deliver`` as it arrives — no polling delay, no idle round trips.
+        Ack as with :meth:`receive`; cancel the tasks (or :meth:`close`) to stop."""
+        tasks = []
+        for priority in PRIORITIES:
+            for sender in self.nations:
+                if sender != recipient:
+                    sub = await self._sub(sender, recipient, priority)
+                    tasks.append(asyncio.create_task(
+                        self._pull(sub, sender, recipient, priority, deliver, batch, wait_s),
+                        name=f"pull-{sender}-{recipient}-p{priority}"))
+        self._tasks += tasks
+        return tasks
+
+    async def _pull(self, sub: Any, sender: str, recipient: str, priority: int,
+                    deliver: Callable[[Delivery], None], batch: int, wait_s: float) -> None:
+        while True:
+            try:
+                msgs = await sub.fetch(batch, timeout=wait_s)
+            except (TimeoutError, NatsTimeoutError):
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # connection down: the client reconnects; try again soon
+                await asyncio.sleep(0.2)
+                continue
+            for msg in msgs:
+                deliver(self._delivery(msg, sender, recipient, priority))
+
+    def _delivery(self, msg: Any, sender: str, recipient: str, priority: int) -> Delivery:
+        self._counter += 1
+        token = f"{sender}/{recipient}/{self._counter}"
+        self._pending[token] = msg
+        headers = msg.headers or {}
+        return Delivery(sender, recipient, headers.get("Nats-Msg-Id", ""), bytes(msg.data),
+                        priority, int(msg.metadata.num_delivered), token)
 
     async def ack(self, delivery: Delivery) -> None:
         msg = self._pending.pop(delivery.token, None)
@@ -113,6 +148,12 @@ class NatsBus:
     async def close(self) -> None:
         # Pull subscriptions do not drain (the client waits out its drain timeout):
         # unsubscribe them, then close. Unacked messages stay on the server for later.
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
         for sub in self._subs.values():
             await sub.unsubscribe()
         self._subs.clear()

@@ -18,16 +18,20 @@ from trilink.cli import (
     audit,
     bench,
     compare,
+    cyber,
     exercise,
+    feed,
     flight,
     hotline,
     keys,
+    live,
     node,
     record,
     run,
     scenarios,
     screen,
     serve,
+    supply,
 )
 from trilink.cli.common import complain, say
 from trilink.cli.run import run_summary_line
@@ -49,8 +53,8 @@ app = typer.Typer(
 )
 
 # The command groups, in the order `trilink --help` lists them.
-GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, hotline, record, exercise,
-          screen, serve)
+GROUPS = (flight, run, compare, scenarios, audit, bench, keys, node, live, feed, hotline,
+          record, exercise, screen, serve, cyber, supply)
 for _group in GROUPS:
     _group.register(app)
 

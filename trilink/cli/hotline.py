@@ -4,6 +4,7 @@ of released statements."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -46,6 +47,17 @@ def _ask(node_: str, nats: str, timeout_s: float, request: dict[str, Any]) -> di
     positive(timeout_s, "--timeout-s")
     if request.get("authority") is None:
         request.pop("authority", None)
+    key_file = os.environ.get("TRILINK_OPERATOR_KEY")
+    if key_file:  # nodes run with --operators answer signed requests only
+        import time
+
+        from trilink.live.auth import OperatorFileError, load_operator_key, sign_request
+
+        try:
+            oid, key = load_operator_key(Path(key_file))
+        except OperatorFileError as exc:
+            fail(f"TRILINK_OPERATOR_KEY: {exc}")
+        request = sign_request(request, oid, key, time.time_ns())
     try:
         reply = asyncio.run(ask(nats, me, request, timeout_s))
     except LiveError as exc:

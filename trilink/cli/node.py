@@ -25,17 +25,35 @@ def node(
     state: Annotated[Path | None, typer.Option(
         help="hotline journal: replayed at start, appended to while running, so a "
              "restarted node resumes its consultations")] = None,
+    alerts: Annotated[Path | None, typer.Option(
+        help="folder for the node's CAP messages (also published on trilink.cap.<NATION>)")
+    ] = None,
+    record: Annotated[Path | None, typer.Option(
+        help="on stop, write what the node tracked, received and warned (JSON)")] = None,
+    epoch: Annotated[str | None, typer.Option(
+        help="replay: scenario epoch (ISO 8601 UTC), as `trilink feed` prints it")] = None,
+    start_unix: Annotated[float | None, typer.Option(
+        "--start-unix", help="replay: wall time of scenario second 0")] = None,
+    speed: Annotated[float, typer.Option(help="replay: scenario seconds per wall second")
+                     ] = 1.0,
+    operators: Annotated[Path | None, typer.Option(
+        help="operators.json (`trilink keys operator`): answer only control requests "
+             "signed by this nation's operators")] = None,
 ) -> None:
-    """Run a national node live over NATS until Ctrl-C or SIGTERM: partners' envelopes in,
-    hotline escalations on the wall clock, control API on trilink.ctl.<NATION>."""
+    """Run a national node live over NATS until Ctrl-C or SIGTERM: its own nation's
+    sensors in (trilink.sensor.<NATION>.*), partners' envelopes in, tracks shared, CAP
+    warnings out, hotline escalations on the wall clock, control API on
+    trilink.ctl.<NATION>. With --epoch/--start-unix/--speed it follows a `trilink feed`
+    replay's scenario clock."""
     import asyncio
     import datetime as dt
     import sqlite3
+    import time
 
     from trilink.hotline.desk import DeskConfig
     from trilink.live.client import LiveError, check_url
     from trilink.live.keys import KeyFileError, load_keys_dir
-    from trilink.live.node import LiveNode, live_national_node
+    from trilink.live.node import UNIX_EPOCH, LiveNode, live_national_node
     from trilink.sharing import AgreementInvalidError
     from trilink.sharing.audit import AuditFileError, AuditLog
     from trilink.sharing.policy import policy_for
@@ -66,8 +84,34 @@ def node(
             log = AuditLog(audit)
         except (OSError, AuditFileError, ValueError, sqlite3.Error) as exc:
             fail(f"--audit: cannot open {audit}: {exc}")
+    clock = None
+    if (epoch is None) != (start_unix is None):
+        fail("--epoch and --start-unix go together (copy both from `trilink feed`)")
+    if not 0 < speed <= 1000:
+        fail(f"--speed: expected a number in (0, 1000], got {speed}")
+    if epoch is not None and start_unix is not None:
+        from trilink.live.replay import ScenarioClock
+
+        try:
+            when = dt.datetime.fromisoformat(epoch)
+        except ValueError:
+            fail(f"--epoch: {epoch!r} is not an ISO 8601 time")
+        if when.tzinfo is None:
+            fail(f"--epoch: {epoch!r} has no time zone (expected UTC, e.g. +00:00)")
+        clock = ScenarioClock(when, start_unix, speed)
+    guard = None
+    if operators is not None:
+        from trilink.live.auth import ControlGuard, OperatorFileError, OperatorRegistry
+
+        try:
+            guard = ControlGuard(me, OperatorRegistry.from_json(operators.read_text(),
+                                                                str(operators)))
+        except (OSError, OperatorFileError) as exc:
+            fail(f"--operators: {exc}")
     national = live_national_node(me, key, registry, policy, audit=log,
-                                  desk_config=DeskConfig(ack_deadline_s=ack_deadline_s))
+                                  desk_config=DeskConfig(ack_deadline_s=ack_deadline_s),
+                                  epoch=UNIX_EPOCH if clock is None else clock.epoch,
+                                  modelled_latency=clock is not None)
     if state is not None:
         from trilink.hotline.journal import FileJournal, JournalError, restore
 
@@ -80,6 +124,10 @@ def node(
             sys.stdout.write(f"{me}: resumed from {state} ({replayed} input(s) replayed, "
                              f"{len(national.hotline.consultations)} consultation(s))\n")
 
+    from trilink.live.record import NodeRecorder
+
+    recorder = NodeRecorder(me) if record is not None else None
+
     def show(line: str) -> None:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
@@ -87,7 +135,11 @@ def node(
     async def serve() -> LiveNode:
         import signal
 
-        live = LiveNode(national, nats, log=show)
+        live = LiveNode(national, nats, log=show, sensors=True, alerts_dir=alerts,
+                        control_guard=guard,
+                        recorder=recorder, hold_sends=clock is not None,
+                        clock=time.time if clock is None else clock.unix_now,
+                        speed=1.0 if clock is None else clock.speed)
         await live.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -109,7 +161,15 @@ def node(
     finally:
         if log is not None:
             log.close()
-    show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.queued} unsent)")
+    if recorder is not None and record is not None:
+        try:
+            recorder.write(record, national, received=live.received, sent=live.sent,
+                           unsent=live.queued, scans=live.scans,
+                           feed_rejected=live.feed_rejected)
+        except OSError as exc:
+            fail(f"--record: cannot write {record}: {exc.strerror or exc}")
+    show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.queued} unsent, "
+         f"{live.scans} scans, {live.warnings_issued} CAP)")
 
 
 

@@ -4,7 +4,13 @@
   :class:`~trilink.node.NationalNode` (loop, control API, stop/start);
 - :mod:`trilink.live.control` — the control requests and the views they return;
 - :mod:`trilink.live.client` — connections and requests with one-line errors;
-- :mod:`trilink.live.keys` — key files (``trilink keys new``) and their loading.
+- :mod:`trilink.live.keys` — key files (``trilink keys new``) and their loading;
+- :mod:`trilink.live.feed` — the versioned sensor-feed schema (``trilink.sensor.*``);
+- :mod:`trilink.live.replay` — the scenario clock and ``trilink feed``;
+- :mod:`trilink.live.launch` — ``trilink live``: three node processes and the feed;
+- :mod:`trilink.live.record`, :mod:`trilink.live.summary` — a replay's records and
+  its ``summary.json``;
+- :mod:`trilink.live.auth` — signed control requests, operators and roles.
 
 See ``docs/live.md``.
 """

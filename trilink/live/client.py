@@ -17,11 +17,13 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 
+from trilink.errors import TrilinkError
+
 CONTROL_PREFIX: Final = "trilink.ctl"
 SCHEMES: Final = ("nats", "tls", "ws", "wss")
 
 
-class LiveError(RuntimeError):
+class LiveError(TrilinkError, RuntimeError):
     """Live mode could not do what was asked (one line: the flag or file and why)."""
 
 

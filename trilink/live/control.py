@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
+from trilink.errors import TrilinkError
 from trilink.hotline.consultation import Consultation
 from trilink.hotline.desk import DeskError, DeskOutput
 from trilink.hotline.statement import release_document
@@ -35,7 +36,7 @@ Reply = dict[str, Any]
 AUTHORITIES: Final = tuple(str(a) for a in Authority)
 
 
-class RequestError(ValueError):
+class RequestError(TrilinkError, ValueError):
     """A request the node cannot act on (one line: the field and what was expected)."""
 
 

@@ -22,6 +22,7 @@ from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from trilink.errors import TrilinkError
 from trilink.sharing.envelope import (
     KeyRegistry,
     KeyRegistryError,
@@ -36,21 +37,16 @@ _NATION = re.compile(r"^[A-Z]{3}$")
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class KeyFileError(ValueError):
+class KeyFileError(TrilinkError, ValueError):
     """A key file is missing or unreadable (one line: the file and what was expected)."""
 
 
 def parse_nations(text: str, what: str = "--nations") -> tuple[str, ...]:
-    """``USA,JPN,KOR`` → ('USA', 'JPN', 'KOR'); ValueError naming ``what`` otherwise."""
-    items = [p.strip().upper() for p in text.split(",") if p.strip()]
-    bad = [p for p in items if not _NATION.match(p)]
-    if not items or bad:
-        got = ", ".join(repr(b) for b in bad) if bad else repr(text)
-        raise ValueError(f"{what}: expected comma-separated ISO alpha-3 codes "
-                         f"(e.g. USA,JPN,KOR), got {got}")
-    if len(set(items)) != len(items):
-        raise ValueError(f"{what}: a nation is listed twice in {text!r}")
-    return tuple(items)
+    """``USA,JPN,KOR`` → ('USA', 'JPN', 'KOR'); a ValueError (:class:`trilink.nations.
+    NationError`) naming ``what`` for a malformed, unknown or non-party code."""
+    from trilink.nations import parse_nations as parse_parties
+
+    return parse_parties(text, what)
 
 
 def key_path(keys_dir: Path, nation: str) -> Path:

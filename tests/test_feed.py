@@ -1,0 +1,200 @@
+"""The live sensor feed: schema, hostile messages first, then a node on a real nats-server.
+
+Every refused message names its field; a refused message never stops the next good
+one; a node reads its own nation's sensors only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import math
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+from trilink.bus.server import nats_server
+from trilink.live import LiveNode, live_national_node
+from trilink.live.client import connect
+from trilink.live.feed import (
+    SCHEMA_VERSION,
+    FeedError,
+    SensorScanMsg,
+    decode_scan,
+    encode_scan,
+    from_radar_scan,
+    sensor_subject,
+    to_radar_scan,
+)
+from trilink.sensors import RadarScan
+from trilink.sharing.audit import AuditLog
+from trilink.sharing.envelope import generate_keys
+from trilink.sharing.policy import policy_for
+
+EPOCH = dt.datetime(2022, 10, 4, 22, 27, tzinfo=dt.UTC)
+NATIONS = ("USA", "JPN", "KOR")
+
+
+def scan(nation: str = "JPN", sensor: str = "JPN-FPS5-Shimokoshiki", t_s: float = 12.25,
+         rows: int = 2) -> RadarScan:
+    z = np.array([[1.2e6 + 1e3 * i, 5.1 + 0.01 * i, 0.2, -3000.0] for i in range(rows)])
+    return RadarScan(sensor, nation, t_s, math.radians(31.8), math.radians(129.8), 300.0,
+                     np.zeros(3), z, np.array([50.0, 1e-3, 1e-3, 5.0]),
+                     tuple(f"M{i}" for i in range(rows)))
+
+
+def good(**changes: object) -> SensorScanMsg:
+    return msgspec.structs.replace(from_radar_scan(scan(), EPOCH), **changes)
+
+
+def test_round_trip_keeps_every_measurement_bit_for_bit() -> None:
+    s = scan()
+    back = to_radar_scan(decode_scan(encode_scan(from_radar_scan(s, EPOCH))), EPOCH)
+    assert back.sensor_id == s.sensor_id and back.nation == s.nation
+    assert back.t_s == pytest.approx(s.t_s, abs=1e-9)
+    np.testing.assert_array_equal(back.z, s.z)
+    np.testing.assert_array_equal(back.sigma, s.sigma)
+    assert back.truth_ids == s.truth_ids
+    assert np.linalg.norm(back.site_ecef_m) == pytest.approx(6.37e6, rel=0.01)
+    assert decode_scan(encode_scan(good())).schema_version == SCHEMA_VERSION
+
+
+def test_a_real_sensor_leaves_truth_empty_and_the_scan_has_none() -> None:
+    msg = from_radar_scan(scan(), EPOCH, with_truth=False)
+    assert msg.truth_ids == []
+    assert to_radar_scan(decode_scan(encode_scan(msg)), EPOCH).truth_ids == (None, None)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"schema_version": 2}, "schema_version"),
+    ({"nation": "japan"}, "nation"),
+    ({"sensor_id": "a.b"}, "sensor_id"),
+    ({"sensor_id": ""}, "sensor_id"),
+    ({"site_lat_rad": math.nan}, "site_lat_rad"),
+    ({"site_h_m": math.inf}, "site_h_m"),
+    ({"site_lat_rad": 3.0}, "site_lat_rad"),
+    ({"sigma": [1.0, 2.0]}, "sigma"),
+    ({"sigma": [1.0, -1.0, 1.0]}, "sigma"),
+    ({"sigma": [1.0, math.nan, 1.0, 1.0]}, "sigma"),
+    ({"z": [[1.0, 2.0, 3.0]]}, "z[0]"),  # three columns against four sigmas
+    ({"z": [[1e6, math.nan, 0.1, 0.0]]}, "z[0]"),
+    ({"z": [[-5.0, 0.1, 0.1, 0.0]]}, "z[0]"),
+    ({"z": [[1e6, 0.1, 0.1, 0.0]] * 5000}, "z:"),
+    ({"truth_ids": ["M0"]}, "truth_ids"),
+])
+def test_hostile_fields_are_refused_by_name(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(FeedError, match=field.replace("[", r"\[")):
+        decode_scan(encode_scan(good(**changes)))
+
+
+def test_garbage_unknown_fields_oversize_and_a_lying_subject_are_refused() -> None:
+    with pytest.raises(FeedError, match="feed message"):
+        decode_scan(b"\x93\x01\x02")
+    extra = msgspec.msgpack.encode({**msgspec.structs.asdict(good()), "evil": 1})
+    with pytest.raises(FeedError, match="evil"):
+        decode_scan(extra)
+    with pytest.raises(FeedError, match="bytes"):
+        decode_scan(b"\x00" * (2 << 20))
+    data = encode_scan(good())
+    with pytest.raises(FeedError, match="does not match"):
+        decode_scan(data, sensor_subject("KOR", "JPN-FPS5-Shimokoshiki"))
+    assert decode_scan(data, sensor_subject("JPN", "JPN-FPS5-Shimokoshiki")).nation == "JPN"
+
+
+async def until(check: object, timeout_s: float = 20.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not check():  # type: ignore[operator]
+        if loop.time() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.02)
+
+
+def test_a_node_reads_its_own_sensors_only_and_survives_bad_messages(tmp_path: Path) -> None:
+    keys, registry = generate_keys(NATIONS, seed=b"feed-test")
+    audit = AuditLog(tmp_path / "JPN.sqlite", durable=False)
+    node = live_national_node("JPN", keys["JPN"], registry, policy_for(), NATIONS, audit,
+                              epoch=EPOCH)
+    seen: list[RadarScan] = []
+    real_on_scan = node.on_scan
+
+    def spy(s: RadarScan) -> object:
+        seen.append(s)
+        return real_on_scan(s)
+
+    node.on_scan = spy  # type: ignore[method-assign]
+
+    async def go(url: str) -> LiveNode:
+        live = LiveNode(node, url, sensors=True, clock=lambda: EPOCH.timestamp() + 13.0)
+        await live.start()
+        nc = await connect(url, name="test-feed")
+        kor = from_radar_scan(scan("KOR", "KOR-GreenPine-A"), EPOCH)
+        await nc.publish(sensor_subject("KOR", "KOR-GreenPine-A"), encode_scan(kor))
+        await nc.publish(sensor_subject("JPN", "X"), b"not msgpack")
+        await nc.publish(sensor_subject("JPN", "JPN-FPS5-Shimokoshiki"),
+                         encode_scan(good(sigma=[1.0, math.nan, 1.0, 1.0])))
+        # A JPN subject carrying a KOR scan: refused (the subject names the sensor).
+        await nc.publish(sensor_subject("JPN", "KOR-GreenPine-A"), encode_scan(kor))
+        await nc.publish(sensor_subject("JPN", "JPN-FPS5-Shimokoshiki"), encode_scan(good()))
+        await nc.flush()
+        await until(lambda: live.scans + live.feed_rejected >= 4)
+        await nc.close()
+        await live.stop()
+        return live
+
+    with nats_server(tmp_path / "js") as url:
+        live = asyncio.run(go(url))
+    audit.close()
+    assert live.scans == 1 and live.feed_rejected == 3
+    assert [(s.nation, s.sensor_id) for s in seen] == [("JPN", "JPN-FPS5-Shimokoshiki")]
+    assert seen[0].t_s == pytest.approx(12.25, abs=1e-6)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "JPN.sqlite") as db:
+        rows = db.execute("SELECT reason, detail FROM audit WHERE direction='rejected'"
+                          ).fetchall()
+    assert len(rows) == 3 and all(r[0] == "feed" for r in rows)
+    assert any("sigma" in r[1] for r in rows) and any("does not match" in r[1] for r in rows)
+
+
+def test_trilink_feed_publishes_every_scan_of_the_replay(tmp_path: Path) -> None:
+    """`trilink feed` on a real server: every simulated scan, on its nation's subject,
+    each a valid message; a bad --speed is one line."""
+    import subprocess
+    import sys
+
+    from trilink.live.replay import scenario_nations, scenario_scans, scenario_truth
+    from trilink.sim.scenario import load_scenario
+
+    sc = load_scenario("2023-12-17-srbm")
+    expected = scenario_scans(scenario_truth(sc), scenario_nations(sc))
+    bad = subprocess.run([sys.executable, "-m", "trilink.cli", "feed", sc.id, "--speed", "0"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--speed" in bad.stderr
+    got: list[tuple[str, SensorScanMsg]] = []
+
+    async def listen(url: str) -> None:
+        nc = await connect(url, name="test-listen")
+
+        async def cb(msg: object) -> None:
+            subject = msg.subject  # type: ignore[attr-defined]
+            got.append((subject, decode_scan(msg.data, subject)))  # type: ignore[attr-defined]
+
+        await nc.subscribe("trilink.sensor.>", cb=cb)
+        await nc.flush()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "trilink.cli", "feed", sc.id, "--speed", "1000",
+            "--nats", url, stdout=asyncio.subprocess.PIPE)
+        out, _ = await proc.communicate()
+        assert proc.returncode == 0 and b"scans published" in out
+        await until(lambda: len(got) >= len(expected))
+        await nc.close()
+
+    with nats_server(tmp_path / "js") as url:
+        asyncio.run(listen(url))
+    assert len(got) == len(expected)
+    assert [(m.nation, m.sensor_id) for _, m in got] == [(s.nation, s.sensor_id)
+                                                         for s in expected]
+    assert all(subject == sensor_subject(m.nation, m.sensor_id) for subject, m in got)

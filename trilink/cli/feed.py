@@ -1,0 +1,68 @@
+"""`trilink feed`: a scenario's simulated radar measurements, published live on NATS."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from trilink.cli.common import NATS_DEFAULT, fail, say
+
+
+def feed(
+    scenario: Annotated[str, typer.Argument(help="scenario file, or the id of a shipped one")],
+    speed: Annotated[float, typer.Option(help="scenario seconds per wall-clock second")] = 1.0,
+    nats: Annotated[str, typer.Option(help="NATS server URL")] = NATS_DEFAULT,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the simulated sensors")] = 0,
+    start_unix: Annotated[float | None, typer.Option(
+        "--start-unix", help="wall time (Unix s) of scenario second 0 (default: in 2 s)")
+    ] = None,
+) -> None:
+    """Publish every radar scan of the scenario on trilink.sensor.<NATION>.<SENSOR_ID>
+    when the scenario clock (x SPEED) reaches it. Nodes that should follow it run with
+    the clock this command prints (see docs/live.md)."""
+    import asyncio
+    import time
+
+    from trilink.live.client import LiveError, check_url, connect
+    from trilink.live.replay import (
+        ScenarioClock,
+        publish_feed,
+        scenario_nations,
+        scenario_scans,
+        scenario_truth,
+    )
+    from trilink.sim.scenario import load_scenario
+
+    if not speed > 0 or speed > 1000:
+        fail(f"--speed: expected a number in (0, 1000], got {speed}")
+    try:
+        check_url(nats)
+    except LiveError as exc:
+        fail(str(exc))
+    sc = load_scenario(scenario)
+    truth = scenario_truth(sc)
+    assert truth.epoch is not None
+    scans = scenario_scans(truth, scenario_nations(sc), seed)
+    clock = ScenarioClock(truth.epoch, time.time() + 2.0 if start_unix is None else start_unix,
+                          speed)
+    say(f"{sc.id}: {len(scans)} scans over {truth.end_t_s:.0f} s; scenario clock: "
+        f"--epoch {truth.epoch.isoformat()} --start-unix {clock.start_unix:.3f} "
+        f"--speed {speed:g}")
+
+    async def go() -> int:
+        nc = await connect(nats, name="trilink-feed")
+        try:
+            return await publish_feed(nc, scans, clock)
+        finally:
+            await nc.close()
+
+    try:
+        sent = asyncio.run(go())
+    except LiveError as exc:
+        fail(str(exc))
+    say(f"{sc.id}: {sent} scans published")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(feed)

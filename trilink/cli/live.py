@@ -1,0 +1,55 @@
+"""`trilink live`: a scenario replayed through three live node processes over NATS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from trilink.cli.common import fail, say
+
+
+def live(
+    scenario: Annotated[str, typer.Argument(help="scenario file, or the id of a shipped one")],
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the outputs")],
+    speed: Annotated[float, typer.Option(help="scenario seconds per wall-clock second")] = 20.0,
+    seed: Annotated[int, typer.Option(min=0, help="seed of the simulated sensors")] = 0,
+    regime: Annotated[
+        str | None, typer.Option(help="sharing regime (default: the scenario's)")] = None,
+    lead_s: Annotated[float, typer.Option(
+        "--lead-s", help="wall seconds the nodes get to start before giving up")] = 120.0,
+    force: Annotated[bool, typer.Option(
+        "--force", help="write into a folder that already has files")] = False,
+) -> None:
+    """Replay a scenario live: an embedded nats-server (JetStream), one node process per
+    nation fed by the scenario's simulated sensors on the wall clock (x SPEED); writes
+    summary.json (as `trilink run`), alerts/*.xml, audit/<NATION>.sqlite and
+    nodes/<NATION>.node.json."""
+    from trilink.live.launch import run_live
+
+    if not speed > 0 or speed > 1000:
+        fail(f"--speed: expected a number in (0, 1000], got {speed}")
+    if not lead_s > 0:
+        fail(f"--lead-s: expected a positive number of seconds, got {lead_s}")
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"--out: {out_dir} is a file; expected a folder (it is created if missing)")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        fail(f"--out: {out_dir} is not empty (pass --force to replace a previous run's files)")
+    started = time.perf_counter()
+    summary = run_live(scenario, out_dir, speed=speed, seed=seed, regime=regime,
+                       lead_s=lead_s, log=say)
+    firsts = []
+    for launch in summary["launches"]:
+        for n, e in launch["nations"].items():
+            if e["first_warning_s"] is not None:
+                firsts.append(f"{n} at T+{e['first_warning_s']:g} s")
+    caps = len(list((out_dir / "alerts").glob("*.xml")))
+    say(f"{summary['scenario']}: live x{speed:g}; first warnings: "
+        f"{', '.join(firsts) or 'nobody'}; {caps} CAP message(s); "
+        f"{time.perf_counter() - started:.0f} s wall -> {out_dir / 'summary.json'}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(live)

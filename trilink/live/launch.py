@@ -1,0 +1,314 @@
+"""``trilink live``: a scenario replayed through live nodes, one process per nation.
+
+:func:`run_live` starts an embedded ``nats-server`` (JetStream, store in a temporary
+folder), makes keys, starts one node process per nation (:func:`node_main`, run as
+``python -m trilink.live.launch CONFIG``), waits until each answers its control API,
+then publishes the scenario's measurements on the scenario clock
+(:mod:`trilink.live.replay`), waits for the scenario's end, stops the nodes (SIGTERM:
+each writes its record and closes its audit) and the server, and writes
+``DIR/summary.json`` (the schema of ``trilink run``), ``DIR/alerts/*.xml``,
+``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from trilink.errors import TrilinkError
+
+AFTER_END_S = 120.0  # scenario seconds run past the last impact: last warnings lapse
+CLOCK_PREFIX = "trilink.live.clock"
+GRACE_S = 10.0  # wall seconds a node gets to stop on SIGTERM before it is killed
+
+
+class LiveRunError(TrilinkError):
+    """A replay could not run (one line: what failed and where to look)."""
+
+
+# ------------------------------------------------------------------ one node process
+
+
+def node_main(config_path: str) -> int:
+    """One national node of a replay (see the module docstring); returns an exit code."""
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where is this node stuck?
+    cfg = json.loads(Path(config_path).read_text())
+    from trilink.hotline.opener import OpenerConfig
+    from trilink.live.keys import load_keys_dir
+    from trilink.live.node import LiveNode, live_national_node
+    from trilink.live.record import NodeRecorder
+    from trilink.live.replay import ScenarioClock
+    from trilink.node import NationalNode
+    from trilink.sharing.audit import AuditLog
+    from trilink.sharing.policy import policy_for
+    from trilink.sim.hotline import desk_config, trigger_rules
+    from trilink.sim.scenario import load_scenario
+    from trilink.watch import WatchConfig
+
+    me = str(cfg["nation"])
+    out = Path(cfg["out_dir"])
+    scenario = load_scenario(cfg["scenario"])
+    epoch = dt.datetime.fromisoformat(cfg["epoch"])
+    speed = float(cfg["speed"])
+    # The launcher sets scenario second 0 once every node is up (trilink.live.clock.*);
+    # until then node time stands far before the scenario.
+    clock: list[ScenarioClock] = []
+
+    def now_unix() -> float:
+        return clock[0].unix_now() if clock else epoch.timestamp() - 1e9
+    key, registry = load_keys_dir(Path(cfg["keys_dir"]), me)
+    policy = policy_for(cfg.get("regime") or scenario.regime, scenario.date)
+    audit = AuditLog(out / "audit" / f"{me}.sqlite", durable=False)
+    spec = scenario.hotline
+    opener = (OpenerConfig(tuple(cfg["nations"]), spec.authority, trigger_rules(spec))
+              if spec.enabled else None)
+    # As `trilink run`: assessment rounds every 10 s until the last impact.
+    watch = WatchConfig(assess_until_s=float(cfg["end_s"]), opener=opener)
+
+    def make(log: AuditLog | None) -> NationalNode:
+        return live_national_node(me, key, registry, policy, cfg["nations"], log,
+                                  desk_config(spec), epoch=epoch, modelled_latency=True,
+                                  watch_config=watch)
+
+    _warm_up(me, Path(cfg["warm"]), epoch, lambda: make(None))
+    national = make(audit)
+    recorder = NodeRecorder(me)
+    log_file = (out / "nodes" / f"{me}.log").open("a", buffering=1)
+
+    def show(line: str) -> None:
+        log_file.write(f"{time.time():.3f} {line}\n")
+
+    async def serve() -> LiveNode:
+        from trilink.live.client import connect
+
+        live = LiveNode(national, cfg["nats"], ack_wait_s=5.0, clock=now_unix,
+                        speed=speed, sensors=True, alerts_dir=out / "alerts",
+                        hold_sends=True, recorder=recorder, log=show)
+        # The clock first: once the control API answers, the launcher may set it.
+        nc = await connect(cfg["nats"], name=f"trilink-{me}-clock")
+
+        async def set_clock(msg: Any) -> None:
+            start = float(json.loads(msg.data)["start_unix"])
+            if not clock:
+                clock.append(ScenarioClock(epoch, start, speed))
+                show(f"{me}: scenario second 0 at wall {start:.3f}, x{speed:g}")
+            await msg.respond(b"ok")
+
+        await nc.subscribe(f"{CLOCK_PREFIX}.{me}", cb=set_clock)
+        await nc.flush()
+        await live.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        await nc.close()
+        await live.stop(close_watch=True)
+        return live
+
+    try:
+        live = asyncio.run(serve())
+    finally:
+        audit.close()
+    recorder.write(out / "nodes" / f"{me}.node.json", national, received=live.received,
+                   sent=live.sent, unsent=live.queued, scans=live.scans,
+                   feed_rejected=live.feed_rejected, rejected=list(live.rejected))
+    show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.scans} scans)")
+    log_file.close()
+    return 0
+
+
+def _warm_up(nation: str, path: Path, epoch: dt.datetime,
+             make_node: Callable[[], Any] | None = None) -> None:
+    """Run a throwaway node (or tracker) over sample scans, with its assessment rounds:
+    numba loads (or compiles) the tracker's and the impact predictor's kernels now, not
+    on the first live scan, where it would put the node seconds behind."""
+    import msgspec
+
+    from trilink.live.feed import decode_scan, to_radar_scan
+    from trilink.tracking.tracker import Tracker
+
+    node = make_node() if make_node is not None else None
+    tracker = Tracker(nation)
+    for data in msgspec.msgpack.decode(path.read_bytes(), type=list[bytes]):
+        scan = to_radar_scan(decode_scan(data), epoch)
+        if node is None:
+            tracker.process(scan)
+            continue
+        node.on_scan(scan)
+        wake = node.next_wakeup_s()
+        if wake is not None and wake <= scan.t_s:
+            node.tick(scan.t_s)
+
+
+def _warm_scans(scans: list[Any], nation: str, epoch: dt.datetime, path: Path) -> None:
+    import msgspec
+
+    from trilink.live.feed import encode_scan, from_radar_scan
+
+    own = [s for s in scans if s.nation == nation]
+    first = next((i for i, s in enumerate(own) if len(s.z)), 0)
+    sample = own[first:first + 200]
+    path.write_bytes(msgspec.msgpack.encode([encode_scan(from_radar_scan(s, epoch))
+                                             for s in sample]))
+
+
+# ------------------------------------------------------------------ the launcher
+
+
+def _wait_ready(url: str, nations: tuple[str, ...], procs: dict[str, subprocess.Popen[bytes]],
+                deadline: float, logs: Path) -> None:
+    from trilink.live.client import LiveError, request
+
+    async def ask(n: str) -> bool:
+        try:
+            return bool((await request(url, n, {"op": "status"}, timeout_s=1.0))["ok"])
+        except LiveError:
+            return False
+
+    waiting = set(nations)
+    while waiting:
+        for n in sorted(waiting):
+            if procs[n].poll() is not None:
+                raise LiveRunError(f"the {n} node exited with status {procs[n].returncode} "
+                                   f"before it was ready (see {logs / (n + '.err')})")
+            if asyncio.run(ask(n)):
+                waiting.discard(n)
+        if waiting and time.time() > deadline:
+            raise LiveRunError(f"nodes {', '.join(sorted(waiting))} not ready in time "
+                               "(a first run compiles the tracker: try again, or raise "
+                               "--lead-s)")
+        if waiting:
+            time.sleep(0.1)
+
+
+def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 0,
+             regime: str | None = None, lead_s: float = 120.0,
+             log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """See the module docstring; returns the summary."""
+    from trilink.bus.server import nats_server
+    from trilink.live.client import connect
+    from trilink.live.keys import write_keys
+    from trilink.live.record import read_record
+    from trilink.live.replay import (
+        ScenarioClock,
+        publish_feed,
+        scenario_nations,
+        scenario_scans,
+        scenario_truth,
+    )
+    from trilink.live.summary import live_summary
+    from trilink.sim.scenario import load_scenario
+
+    say = log or (lambda line: None)
+    if not (math.isfinite(speed) and speed > 0):
+        raise LiveRunError(f"--speed: expected a positive number, got {speed}")
+    scenario = load_scenario(scenario_ref)
+    truth = scenario_truth(scenario)
+    assert truth.epoch is not None
+    nations = scenario_nations(scenario)
+    scans = scenario_scans(truth, nations, seed)
+    out_dir = Path(out_dir)
+    for sub in ("alerts", "audit", "nodes"):
+        (out_dir / sub).mkdir(parents=True, exist_ok=True)
+    for old in [*(out_dir / "alerts").glob("*.xml"), *(out_dir / "audit").glob("*.sqlite"),
+                *(out_dir / "nodes").glob("*")]:
+        old.unlink()
+    end_s = truth.end_t_s + AFTER_END_S
+    with tempfile.TemporaryDirectory(prefix="trilink-live-") as tmp:
+        keys_dir = Path(tmp) / "keys"
+        write_keys(nations, keys_dir)
+        with nats_server(Path(tmp) / "jetstream") as url:
+            say(f"nats-server (JetStream) at {url}")
+            procs: dict[str, subprocess.Popen[bytes]] = {}
+            try:
+                for n in nations:
+                    warm = Path(tmp) / f"{n}.warm"
+                    _warm_scans(scans, n, truth.epoch, warm)
+                    cfg = {"nation": n, "out_dir": str(out_dir), "scenario": scenario_ref,
+                           "epoch": truth.epoch.isoformat(), "speed": speed,
+                           "keys_dir": str(keys_dir), "nats": url, "regime": regime,
+                           "nations": list(nations), "warm": str(warm),
+                           "end_s": truth.end_t_s}
+                    path = Path(tmp) / f"{n}.json"
+                    path.write_text(json.dumps(cfg))
+                    err = (out_dir / "nodes" / f"{n}.err").open("wb")
+                    procs[n] = subprocess.Popen(
+                        [sys.executable, "-m", "trilink.live.launch", str(path)],
+                        stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
+                    err.close()
+                _wait_ready(url, nations, procs, time.time() + lead_s, out_dir / "nodes")
+                say(f"nodes {', '.join(nations)} ready; replay at x{speed:g} for "
+                    f"{end_s / speed:.0f} s")
+                clock = ScenarioClock(truth.epoch, time.time() + 0.5, speed)
+
+                async def feed() -> int:
+                    nc = await connect(url, name="trilink-feed")
+                    try:
+                        start = json.dumps({"start_unix": clock.start_unix}).encode()
+                        for n in nations:
+                            await nc.request(f"{CLOCK_PREFIX}.{n}", start, timeout=5.0)
+                        return await publish_feed(nc, scans, clock)
+                    finally:
+                        await nc.close()
+
+                published = asyncio.run(feed())
+                rest = clock.wall_at(end_s) - time.time()
+                if rest > 0:
+                    time.sleep(rest)
+            finally:
+                _stop(procs)
+            bad = {n: p.returncode for n, p in procs.items() if p.returncode != 0}
+            if bad:
+                n = sorted(bad)[0]
+                raise LiveRunError(f"the {n} node ended with status {bad[n]} (see "
+                                   f"{out_dir / 'nodes' / (n + '.err')})")
+        (out_dir / "keys.json").write_text((keys_dir / "registry.json").read_text())
+    records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
+    summary = live_summary(
+        scenario.id, seed, truth, scans, records, mode="live", speed=speed,
+        time_origin="seconds after each launch, on the scenario clock (scenario second 0 = "
+                    f"{truth.epoch.isoformat()}, replayed x{speed:g})",
+        scans_published=published)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    if os.environ.get("TRILINK_LIVE_DEBUG"):
+        for p in procs.values():
+            p.send_signal(signal.SIGUSR1)
+        time.sleep(1.0)
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_S
+    for p in procs.values():
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(node_main(sys.argv[1]))
