@@ -13,6 +13,7 @@ than :data:`MAX_NODES` nodes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -202,3 +203,13 @@ def parse_yaml_model(text: str, path: str, model: type[_M],
             msg = err["msg"].removeprefix("Value error, ")
             errors.append(FileProblem(path, line_of(lines, loc), field, msg))
         raise error(errors) from None
+
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def check_id(value: str) -> str:
+    """A data file's id: lower-case letters, digits and hyphens (pydantic validator body)."""
+    if not _ID.match(value):
+        raise ValueError("id must be lower-case letters, digits and hyphens")
+    return value

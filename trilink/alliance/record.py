@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,12 +27,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trilink.datafile import FileInvalidError, line_of, parse_yaml_model
+from trilink.datafile import FileInvalidError, check_id, line_of, parse_yaml_model
 from trilink.datafile import FileProblem as RecordProblem
 from trilink.errors import TrilinkError
 from trilink.sharing.agreements import Agreement, as_of_instant, fmt_time, load_agreements
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EventKindName = Literal["summit", "ministerial", "nsa_meeting", "vice_ministerial", "framework",
                         "exercise"]
 Level = Literal["leaders", "foreign_ministers", "defence_ministers", "nsas",
@@ -75,9 +73,7 @@ class RecordEvent(_Model):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError("id must be lower-case letters, digits and hyphens")
-        return value
+        return check_id(value)
 
     @field_validator("sources")
     @classmethod

@@ -16,10 +16,9 @@ from typing import Literal
 import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trilink.datafile import FileInvalidError, FileProblem, line_of, parse_yaml_model
+from trilink.datafile import FileInvalidError, FileProblem, check_id, line_of, parse_yaml_model
 from trilink.sharing.releasability import check_nation
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 Cadence = Literal["yearly", "biennial_even", "biennial_odd", "quarterly"]
 
@@ -32,10 +31,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _id(value: str) -> str:
-    if not _ID.match(value):
-        raise ValueError("ids are lower-case letters, digits and hyphens")
-    return value
+_id = check_id
 
 
 def _month_days(value: tuple[str, str]) -> tuple[str, str]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -33,10 +32,15 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
+from trilink.datafile import (
+    FileInvalidError,
+    FileProblem,
+    Lines,
+    check_id,
+    line_of,
+    parse_yaml_model,
+)
 from trilink.sharing.releasability import check_nation
-
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 class DataKind(StrEnum):
@@ -190,9 +194,7 @@ class Agreement(_Model):
     @field_validator("id")
     @classmethod
     def _id(cls, value: str) -> str:
-        if not _ID.match(value):
-            raise ValueError("id must be lower-case letters, digits and hyphens")
-        return value
+        return check_id(value)
 
     @field_validator("parties")
     @classmethod
