@@ -5,10 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from trilink.physics import earth
 from trilink.physics.fit import FitRequest, fit_flights
 from trilink.physics.missiles import get_profile
 from trilink.physics.trajectory import propagate
-from trilink.sharing.fusion import FusedPicture, SourceTrack, covariance_intersection
+from trilink.sharing.fusion import (
+    FusedPicture,
+    SourceTrack,
+    covariance_intersection,
+    predict_track,
+)
 from trilink.sim.tracking import run_tracker
 from trilink.sim.truth import Truth
 from trilink.tracking.metrics import nearest_truth, tracks_per_missile
@@ -83,3 +89,29 @@ def test_two_nations_tracks_fuse_into_one_object_per_missile(salvo_truth: Truth)
         assert len(missiles) == 1, obj.sources.keys()  # never two missiles in one object
     # Both nations saw all three: each object has one track of each.
     assert all({k.split("/")[0] for k in obj.sources} == {"KOR", "JPN"} for obj in objects)
+
+
+def test_a_fresh_boosting_track_is_not_pulled_back_by_an_older_coasting_one() -> None:
+    """Near burnout one nation's older track (judged coasting, tight) and another's fresh
+    one (still accelerating) describe one missile: the fused state must keep the fresh
+    energy, not the energy the older track had 5 s before (the 2022-10-04 fact sheet
+    once read MRBM for an IRBM this way)."""
+    r = earth.WGS84_A_M + 100e3
+    x_old = np.zeros(9)
+    x_old[:3] = [r, 0.0, 0.0]
+    x_old[3:6] = [300.0, 2_500.0, 1_000.0]
+    P_old = np.diag([50.0**2] * 3 + [5.0**2] * 3 + [1.0] * 3)
+    gap_s, thrust_m_s2 = 5.0, 25.0
+    x_fresh, _ = predict_track(x_old, P_old, gap_s, 0.0)
+    along = x_old[3:6] / np.linalg.norm(x_old[3:6])
+    x_fresh[:3] += 0.5 * thrust_m_s2 * gap_s**2 * along
+    x_fresh[3:6] += thrust_m_s2 * gap_s * along
+    x_fresh[6:] = thrust_m_s2 * along
+    P_fresh = np.diag([200.0**2] * 3 + [30.0**2] * 3 + [25.0] * 3)
+    picture = FusedPicture("USA")
+    picture.update([SourceTrack("KOR", "K1", 100.0, x_old, P_old, 0.2)])
+    picture.update([SourceTrack("JPN", "J1", 100.0 + gap_s, x_fresh, P_fresh, 0.9)])
+    (obj,) = picture.objects()
+    assert set(obj.sources) == {"KOR/K1", "JPN/J1"}
+    speed_error = abs(np.linalg.norm(obj.x[3:6]) - np.linalg.norm(x_fresh[3:6]))
+    assert speed_error < 2 * 30.0  # within two sigma of the fresh track, not 125 m/s short

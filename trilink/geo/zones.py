@@ -19,7 +19,7 @@ import hashlib
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -293,14 +293,37 @@ class ZoneMap:
         Returns:
             Crossings in time order; the same nation may appear several times.
         """
-        t = np.asarray(t_s, dtype=np.float64).ravel()
-        lat = np.degrees(np.asarray(lat_rad, dtype=np.float64).ravel())
-        lon = np.unwrap(np.degrees(np.asarray(lon_rad, dtype=np.float64).ravel()), period=360.0)
-        if not (t.size == lat.size == lon.size):
-            raise ValueError("t_s, lat_rad and lon_rad must have the same length")
-        if t.size == 0:
-            return []
+        return self.crossings_many([(t_s, lat_rad, lon_rad)], kinds)[0]
+
+    def crossings_many(
+        self,
+        tracks: Sequence[tuple[ArrayLike, ArrayLike, ArrayLike]],
+        kinds: Iterable[ZoneKind] = (ZoneKind.LAND, ZoneKind.TERRITORIAL_SEA),
+    ) -> list[list[ZoneCrossing]]:
+        """:meth:`crossings` of several ground tracks ``(t_s, lat_rad, lon_rad)`` at once.
+
+        The answer for each track is the one :meth:`crossings` gives it alone; the tracks
+        are classified and bisected in one batch, because a classification call costs
+        about as much for one point as for a few hundred (an impact prediction's sigma
+        points are a dozen tracks).
+        """
         wanted = {ZoneKind(k).value for k in kinds}
+        ts, lats, lons, rows = [], [], [], []
+        for i, (t_s, lat_rad, lon_rad) in enumerate(tracks):
+            t = np.asarray(t_s, dtype=np.float64).ravel()
+            lat = np.degrees(np.asarray(lat_rad, dtype=np.float64).ravel())
+            lon = np.unwrap(np.degrees(np.asarray(lon_rad, dtype=np.float64).ravel()),
+                            period=360.0)
+            if not (t.size == lat.size == lon.size):
+                raise ValueError("t_s, lat_rad and lon_rad must have the same length")
+            ts.append(t)
+            lats.append(lat)
+            lons.append(lon)
+            rows.append(np.full(t.size, i, dtype=np.int64))
+        out: list[list[ZoneCrossing]] = [[] for _ in tracks]
+        if not tracks or not any(t.size for t in ts):
+            return out
+        t, lat, lon, row = (np.concatenate(a) for a in (ts, lats, lons, rows))
 
         def state(la: NDArray[np.float64], lo: NDArray[np.float64]) -> NDArray[np.str_]:
             nat, kind, _ = self._classify_deg(la, lo)
@@ -308,7 +331,8 @@ class ZoneMap:
             return np.where(keep, np.char.add(np.char.add(nat, "|"), kind), "")
 
         s = state(lat, lon)
-        change = np.flatnonzero(s[1:] != s[:-1])
+        # Changes within a track only (never across the seam of two tracks).
+        change = np.flatnonzero((s[1:] != s[:-1]) & (row[1:] == row[:-1]))
         # Vectorised bisection on every changing segment: keep lo in the left state.
         lo_f = np.zeros(change.size)
         hi_f = np.ones(change.size)
@@ -322,14 +346,20 @@ class ZoneMap:
             hi_f = np.where(same, hi_f, mid)
         t_cross = t[change] + 0.5 * (lo_f + hi_f) * (t[change + 1] - t[change])
 
-        out: list[ZoneCrossing] = []
-        bounds = np.concatenate([[t[0]], t_cross, [t[-1]]])
-        run_states = np.concatenate([s[:1], s[change + 1]])
-        for k, st in enumerate(run_states):
-            if st:
-                nat, kind = str(st).split("|")
-                out.append(ZoneCrossing(nat, ZoneKind(kind), float(bounds[k]),
-                                        float(bounds[k + 1])))
+        first = 0
+        for i, ti in enumerate(ts):
+            if ti.size == 0:
+                continue
+            last = first + ti.size - 1
+            mine = (change >= first) & (change < last)
+            bounds = np.concatenate([[t[first]], t_cross[mine], [t[last]]])
+            run_states = np.concatenate([s[first:first + 1], s[change[mine] + 1]])
+            for k, st in enumerate(run_states):
+                if st:
+                    nat, kind = str(st).split("|")
+                    out[i].append(ZoneCrossing(nat, ZoneKind(kind), float(bounds[k]),
+                                               float(bounds[k + 1])))
+            first = last + 1
         return out
 
     # ------------------------------------------------------------------ polygons for maps

@@ -71,6 +71,16 @@ def covariance_intersection(x_a: F, P_a: F, x_b: F, P_b: F) -> tuple[F, F, float
     return x, 0.5 * (P + P.T), w
 
 
+def _with_unknown_force(P6: F, gap_s: float) -> F:
+    """A 6-state covariance widened for an unknown force (up to ``_ALIGN_FORCE_M_S2``,
+    uniform) acting over ``gap_s`` of prediction."""
+    out = np.array(P6, dtype=np.float64, copy=True)
+    if gap_s > 0.0:
+        out[:3, :3] += np.eye(3) * (0.5 * _ALIGN_FORCE_M_S2 * gap_s**2) ** 2 / 3.0
+        out[3:, 3:] += np.eye(3) * (_ALIGN_FORCE_M_S2 * gap_s) ** 2 / 3.0
+    return out
+
+
 MAX_PREDICT_S = 4 * 3600.0
 """Longest prediction fusion makes (the kernel's work grows with the interval)."""
 
@@ -242,10 +252,7 @@ class FusedPicture:
         # statistically while kilometres apart. One missile's tracks agree to a few km.
         if float(np.linalg.norm(d[:3])) > self.max_separation_m:
             return math.inf
-        S = (Pa + Pb)[:6, :6]
-        gap = abs(t_s - obj.t_s)
-        S[:3, :3] += np.eye(3) * (0.5 * _ALIGN_FORCE_M_S2 * gap**2) ** 2 / 3.0
-        S[3:, 3:] += np.eye(3) * (_ALIGN_FORCE_M_S2 * gap) ** 2 / 3.0
+        S = _with_unknown_force((Pa + Pb)[:6, :6], abs(t_s - obj.t_s))
         return float(d @ np.linalg.solve(S, d))
 
     def _merge_duplicates(self) -> None:
@@ -280,6 +287,10 @@ class FusedPicture:
         x = P = None
         for s in sources:
             xs, Ps = predict_track(s.x, s.P, t - s.t_s, s.powered_probability)
+            # The same allowance as association: an older source predicted with the
+            # wrong mode must not outweigh a fresh one (it would pull a boosting missile's
+            # fused state back to the energy it had at the older time).
+            Ps[:6, :6] = _with_unknown_force(Ps[:6, :6], t - s.t_s)
             if x is None or P is None:
                 x, P = xs, Ps
                 continue

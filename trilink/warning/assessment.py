@@ -23,6 +23,7 @@ Levels (documented in docs/warning.md; the thresholds are data,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -103,11 +104,21 @@ def land_crossings(flight: Flight, nation: str, step_s: float = 5.0
                    ) -> tuple[list[ZoneCrossing], F, F, F]:
     """The crossings of the nation's land by a flight's ground track after launch, and
     the sampled times (s since the flight's start), latitudes and longitudes (rad)."""
-    ts = np.append(np.arange(0.0, flight.flight_time_s, step_s), flight.flight_time_s)
-    lat, lon, _ = flight.geodetic_at(ts)
-    hits = [c for c in zone_map().crossings(ts, lat, lon, kinds=(ZoneKind.LAND,))
-            if c.nation == nation and c.t_enter_s > 0.0]
+    ((hits, ts, lat, lon),) = land_crossings_many([flight], nation, step_s)
     return hits, ts, lat, lon
+
+
+def land_crossings_many(flights: Sequence[Flight], nation: str, step_s: float = 5.0
+                        ) -> list[tuple[list[ZoneCrossing], F, F, F]]:
+    """:func:`land_crossings` of several flights, classified in one batch."""
+    tracks = []
+    for flight in flights:
+        ts = np.append(np.arange(0.0, flight.flight_time_s, step_s), flight.flight_time_s)
+        lat, lon, _ = flight.geodetic_at(ts)
+        tracks.append((ts, lat, lon))
+    found = zone_map().crossings_many(tracks, kinds=(ZoneKind.LAND,))
+    return [([c for c in hits if c.nation == nation and c.t_enter_s > 0.0], ts, lat, lon)
+            for hits, (ts, lat, lon) in zip(found, tracks, strict=True)]
 
 
 def _overflight(flights: FlightBatch, t_s: float, nation: str, step_s: float = 5.0
@@ -126,8 +137,9 @@ def _overflight(flights: FlightBatch, t_s: float, nation: str, step_s: float = 5
     touches = ((nations == nation) & (kinds == ZoneKind.LAND.value))[:, 1:].any(axis=1)
     enters, exits = [], []
     crossed = np.zeros(flights.size, dtype=bool)
-    for i in np.flatnonzero(touches):
-        hits, _, _, _ = land_crossings(flights.row(int(i)), nation, step_s)
+    rows = [int(i) for i in np.flatnonzero(touches)]
+    found = land_crossings_many([flights.row(i) for i in rows], nation, step_s)
+    for i, (hits, _, _, _) in zip(rows, found, strict=True):
         crossed[i] = bool(hits)
         if hits:
             enters.append(hits[0].t_enter_s)
