@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from trilink.live.launch import AFTER_END_S, run_live
+from live_run import SCENARIO, LiveRun, replay_with_dashboards
+from test_live_serve import check_dashboards
+
+from trilink.live.launch import AFTER_END_S
 from trilink.live.record import read_record
 from trilink.live.replay import scenario_nations, scenario_truth
 from trilink.sharing.audit import verify_audit_file
@@ -21,13 +24,17 @@ from trilink.sim.run import simulate, summarize
 from trilink.sim.scenario import load_scenario
 from trilink.warning.cap import validate
 
-SCENARIO = "2022-11-02-srbm-south-of-nll"
-SPEED = 20.0
+
+def test_live_replay_matches_the_simulation_and_serves_its_dashboards(tmp_path: Path) -> None:
+    """One replay for both (three node processes take ~13 s to start): parity here, the
+    dashboards of ``--serve`` in :func:`test_live_serve.check_dashboards`."""
+    live_run = replay_with_dashboards(tmp_path / "live")
+    check_parity(live_run)
+    check_dashboards(live_run)
 
 
-def test_live_replay_matches_the_simulation(tmp_path: Path) -> None:
-    out = tmp_path / "live"
-    live = run_live(SCENARIO, out, speed=SPEED)
+def check_parity(live_run: LiveRun) -> None:
+    out, live = live_run.out, live_run.summary
     sc = load_scenario(SCENARIO)
     truth = scenario_truth(sc)
     sim = simulate(sc, truth, policy_for(sc.regime, sc.date), 0)

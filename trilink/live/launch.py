@@ -8,16 +8,26 @@ then publishes the scenario's measurements on the scenario clock
 each writes its record and closes its audit) and the server, and writes
 ``DIR/summary.json`` (the schema of ``trilink run``), ``DIR/alerts/*.xml``,
 ``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
+
+With ``serve=True`` (``trilink live --serve``) the keys are kept in ``DIR/keys`` (a
+``trilink keys new`` folder: login tokens are minted from it) and, once the nodes are
+up, one dashboard per nation (:func:`trilink.web.server.serve_in_background`) reads
+that nation's picture stream until the replay ends; ``hold`` (``--hold``) is called
+after the summary is written, with the dashboards (and the nats-server) still up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import json
 import math
 import os
+import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +45,15 @@ GRACE_S = 10.0  # wall seconds a node gets to stop on SIGTERM before it is kille
 
 class LiveRunError(TrilinkError):
     """A replay could not run (one line: what failed and where to look)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dashboard:
+    """One nation's dashboard of a ``--serve`` replay: where it is, how to log in."""
+
+    nation: str
+    url: str
+    token_command: str  # prints a login token; add --role, --user-nation as needed
 
 
 # ------------------------------------------------------------------ one node process
@@ -197,8 +216,16 @@ def _wait_ready(url: str, nations: tuple[str, ...], procs: dict[str, subprocess.
 
 def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 0,
              regime: str | None = None, lead_s: float = 120.0,
-             log: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """See the module docstring; returns the summary."""
+             log: Callable[[str], None] | None = None, *, serve: bool = False,
+             serve_port: int = 0,
+             on_serve: Callable[[list[Dashboard]], None] | None = None,
+             hold: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """See the module docstring; returns the summary.
+
+    ``serve``: dashboards on free ports (``serve_port=0``) or on ``serve_port``,
+    ``serve_port + 1``, … in the scenario's nation order. ``on_serve(dashboards)`` is
+    called once they listen, before the replay starts; ``hold(summary)`` once the summary
+    is written, before they stop (it returns when they may stop)."""
     from trilink.bus.server import nats_server
     from trilink.live.client import connect
     from trilink.live.keys import write_keys
@@ -217,21 +244,26 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
     if not (math.isfinite(speed) and speed > 0):
         raise LiveRunError(f"--speed: expected a positive number, got {speed}")
     scenario = load_scenario(scenario_ref)
+    nations = scenario_nations(scenario)
+    if serve:
+        _check_ports(serve_port, len(nations))  # before the start-up, not after
     truth = scenario_truth(scenario)
     assert truth.epoch is not None
-    nations = scenario_nations(scenario)
     scans = scenario_scans(truth, nations, seed)
     out_dir = Path(out_dir)
     for sub in ("alerts", "audit", "nodes"):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
     for old in [*(out_dir / "alerts").glob("*.xml"), *(out_dir / "audit").glob("*.sqlite"),
-                *(out_dir / "nodes").glob("*")]:
-        old.unlink()
+                *(out_dir / "nodes").glob("*"), *(out_dir / "keys").glob("*.key"),
+                *(out_dir / "keys").glob("registry.json")]:
+        old.unlink()  # keys of an earlier run would not match this run's keys.json
     end_s = truth.end_t_s + AFTER_END_S
     with tempfile.TemporaryDirectory(prefix="trilink-live-") as tmp:
-        keys_dir = Path(tmp) / "keys"
-        write_keys(nations, keys_dir)
-        with nats_server(Path(tmp) / "jetstream") as url:
+        # Served replays keep the private keys: the dashboards' login tokens need them.
+        keys_dir = out_dir / "keys" if serve else Path(tmp) / "keys"
+        write_keys(nations, keys_dir, force=True)
+        with nats_server(Path(tmp) / "jetstream") as url, \
+                contextlib.ExitStack() as dashboards:
             say(f"nats-server (JetStream) at {url}")
             procs: dict[str, subprocess.Popen[bytes]] = {}
             try:
@@ -251,6 +283,11 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                         stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
                     err.close()
                 _wait_ready(url, nations, procs, time.time() + lead_s, out_dir / "nodes")
+                if serve:
+                    served = _start_dashboards(nations, url, keys_dir, serve_port,
+                                               dashboards, say)
+                    if on_serve is not None:
+                        on_serve(served)
                 say(f"nodes {', '.join(nations)} ready; replay at x{speed:g} for "
                     f"{end_s / speed:.0f} s")
                 clock = ScenarioClock(truth.epoch, time.time() + 0.5, speed)
@@ -276,15 +313,60 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 n = sorted(bad)[0]
                 raise LiveRunError(f"the {n} node ended with status {bad[n]} (see "
                                    f"{out_dir / 'nodes' / (n + '.err')})")
-        (out_dir / "keys.json").write_text((keys_dir / "registry.json").read_text())
-    records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
-    summary = live_summary(
-        scenario.id, seed, truth, scans, records, mode="live", speed=speed,
-        time_origin="seconds after each launch, on the scenario clock (scenario second 0 = "
-                    f"{truth.epoch.isoformat()}, replayed x{speed:g})",
-        scans_published=published)
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            (out_dir / "keys.json").write_text((keys_dir / "registry.json").read_text())
+            records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
+            summary = live_summary(
+                scenario.id, seed, truth, scans, records, mode="live", speed=speed,
+                time_origin="seconds after each launch, on the scenario clock (scenario "
+                            f"second 0 = {truth.epoch.isoformat()}, replayed x{speed:g})",
+                scans_published=published)
+            (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            if serve and hold is not None:
+                hold(summary)  # the end state, on dashboards still up (nodes stopped)
     return summary
+
+
+def _check_ports(base: int, count: int) -> None:
+    """``base`` … ``base + count - 1`` free on 127.0.0.1 (base 0: any free ports)."""
+    if base == 0:
+        return
+    if not 1 <= base <= 65536 - count:
+        raise LiveRunError(f"--serve-port: expected a port in 1-{65536 - count} (the "
+                           f"{count} dashboards take BASE to BASE+{count - 1}), got {base}")
+    for port in range(base, base + count):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError as exc:
+                raise LiveRunError(f"--serve-port: cannot listen on 127.0.0.1:{port}: "
+                                   f"{exc.strerror or exc} (pick another BASE, or leave "
+                                   "--serve-port out for free ports)") from None
+
+
+def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: int,
+                      stack: contextlib.ExitStack,
+                      say: Callable[[str], None]) -> list[Dashboard]:
+    """One dashboard per nation, each stopped by ``stack`` (before the nats-server)."""
+    from trilink.web.server import serve_in_background
+
+    served = []
+    for i, n in enumerate(nations):
+        port = base + i if base else 0
+        try:
+            dash = serve_in_background(n, url, keys_dir, port=port)
+        except (OSError, SystemExit, TimeoutError) as exc:
+            # uvicorn exits (SystemExit) when it cannot bind: one line, not a bare exit.
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise LiveRunError(f"--serve-port: the {n} dashboard cannot listen on "
+                               f"127.0.0.1:{port or 'a free port'} ({why or 'in use?'})"
+                               ) from None
+        stack.callback(dash.stop)
+        cmd = (f"trilink keys token --nation {n} --keys {shlex.quote(str(keys_dir))} "
+               "--user NAME")
+        served.append(Dashboard(n, dash.url, cmd))
+        say(f"{n}: dashboard at {dash.url} (log in with a token from `{cmd}`)")
+    return served
 
 
 def _child_env() -> dict[str, str]:
