@@ -247,10 +247,11 @@ def test_the_hotline_panel_opens_a_consultation_and_signs_a_statement(browser: A
                 assert reply["ok"], reply
             for _ in range(400):
                 st = nodes["JPN"].node.hotline.consultations[cid].folded.board.statements
-                if st:
+                # The draft and the drafter's approval are two messages: wait for both.
+                if st and "USA" in next(iter(st.values())).approvals:
                     return next(iter(st))
                 await asyncio.sleep(0.05)
-            raise AssertionError("the US draft never reached Japan's node")
+            raise AssertionError("the US draft or its approval never reached Japan's node")
 
         sid = env.loop.run(us_drafts())
         page.click("#refresh")
@@ -259,7 +260,7 @@ def test_the_hotline_panel_opens_a_consultation_and_signs_a_statement(browser: A
         page.click(approve)
         page.wait_for_function(
             "[...document.querySelectorAll('#statements li .status')]"
-            ".some(s => s.textContent.includes('awaiting approval of KOR'))",
+            ".some(s => s.textContent.trim().endsWith('awaiting approval of KOR'))",
             timeout=WAIT_MS)
         shown = env.loop.run(request(env.nats_url, "JPN", {"op": "show", "consultation": cid}))
         assert shown["ok"] and shown["topic"] == "Launch over Tohoku"

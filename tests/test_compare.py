@@ -98,7 +98,7 @@ def test_dask_gives_the_same_numbers_as_local() -> None:
 
     from trilink.analysis.compare import run_comparison
 
-    spec = CompareSpec((WEST_COAST,), ("national-only", "trilateral-realtime"), runs=2,
+    spec = CompareSpec((WEST_COAST,), ("national-only", "trilateral-realtime"), runs=1,
                        seed=3)
     local, local_rows = run_comparison(spec, workers=1)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -208,6 +208,24 @@ def test_crossings_across_dateline(zm: ZoneMap) -> None:
     assert xs and {c.nation for c in xs} == {"USA"}
 
 
+def test_crossings_of_many_tracks_are_each_tracks_own(zm: ZoneMap) -> None:
+    """Batched, every track gets what it gets alone: nothing leaks across the seam where
+    one track's samples end and the next one's begin (here land, then open sea)."""
+    honshu = great_circle_track(40.5, 139.5, 40.5, 142.5, 2000.0)
+    korea = great_circle_track(38.5, 127.0, 38.2, 131.0, 3000.0)
+    at_sea = great_circle_track(30.0, 150.0, 30.5, 152.0, 3000.0)
+    empty = (np.array([]), np.array([]), np.array([]))
+    one_point = tuple(a[:1] for a in honshu)  # in Japan's zone off Akita
+    tracks = [(t, np.radians(la), np.radians(lo)) for t, la, lo in
+              (honshu, korea, empty, at_sea, one_point)]
+    kinds = (ZoneKind.LAND, ZoneKind.TERRITORIAL_SEA, ZoneKind.EEZ)
+    batched = zm.crossings_many(tracks, kinds)
+    alone = [zm.crossings(t, la, lo, kinds) for t, la, lo in tracks]
+    assert batched == alone
+    assert batched[0] and batched[1] and batched[2] == [] and batched[3] == []
+    assert len(batched[4]) == 1 and batched[4][0].t_enter_s == batched[4][0].t_exit_s
+
+
 def test_zone_polygons(zm: ZoneMap) -> None:
     ts = zm.zone_polygon("KOR", ZoneKind.TERRITORIAL_SEA)
     eez = zm.zone_polygon("KOR", ZoneKind.EEZ)

@@ -108,14 +108,14 @@ def test_an_icbm_opens_a_consultation_on_its_trajectory_class():
 
 
 def test_a_launch_into_the_open_sea_opens_nothing_unless_a_scenario_rule_says_so():
-    quiet = _sim("2017-05-14-hwasong12")
+    quiet = _sim("2023-12-17-srbm")
     assert summarize(quiet)["launches"][0]["consultation"] == {
         "id": None, "opened_s": None, "all_joined_s": None, "statement_released_s": None}
 
     def every_launch(text: str) -> str:
         return text.replace("launches:", "hotline:\n  any_launch: true\nlaunches:", 1)
 
-    ruled = _sim("2017-05-14-hwasong12", edit=every_launch)
+    ruled = _sim("2023-12-17-srbm", edit=every_launch)
     c = summarize(ruled)["launches"][0]["consultation"]
     assert c["opened_s"] is not None and c["all_joined_s"] is not None
 
@@ -123,7 +123,7 @@ def test_a_launch_into_the_open_sea_opens_nothing_unless_a_scenario_rule_says_so
         return text.replace("launches:", "hotline:\n  enabled: false\n  any_launch: true\n"
                             "launches:", 1)
 
-    off = _sim("2017-05-14-hwasong12", edit=disabled)
+    off = _sim("2023-12-17-srbm", edit=disabled)
     assert summarize(off)["launches"][0]["consultation"]["id"] is None
     assert all(not n.hotline.consultations for n in off.run.nodes.values())
 
