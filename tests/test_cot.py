@@ -13,17 +13,15 @@ import datetime as dt
 import json
 import re
 import socket
-import subprocess
 import sys
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from trilink.bus.server import free_port, nats_server
+from trilink.bus.server import free_port, listening_process, nats_server
 from trilink.cot.encode import MISSILE_TYPE, cot_events, to_protobuf
 from trilink.cot.sender import CotFilter, TakUrlError, parse_tak_url, stream_to_tak
 from trilink.web.publish import decode_event, ensure_picture_stream
@@ -81,26 +79,9 @@ upload_path = {tmp_path / "dp"}
 [ssl]
 enabled = false
 """)
-    proc = subprocess.Popen([*taky_command(), "-c", str(conf), "-l", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path)
-    try:
-        deadline = time.monotonic() + 20.0
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                err = proc.stderr.read().decode() if proc.stderr else ""
-                raise RuntimeError(f"taky did not start: {err[-500:]}")
-            time.sleep(0.05)
+    with listening_process([*taky_command(), "-c", str(conf), "-l", "warning"], port, "taky",
+                           log=tmp_path / "taky.log", start_timeout_s=20.0, cwd=tmp_path):
         yield f"tcp://127.0.0.1:{port}", log_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 class Listener:

@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import stat
-import subprocess
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -26,35 +24,15 @@ from nats.errors import Error as NatsError
 from nats.js.api import StreamConfig
 
 from trilink.bus.nats import NatsBus
-from trilink.bus.server import free_port, nats_server_binary
+from trilink.bus.server import free_port, nats_server
 from trilink.live import natsconf as nc
 from trilink.live.natsconf import NatsConfError, NatsUser
 
 NATIONS = ("JPN", "KOR", "USA")
 
 
-@contextlib.contextmanager
-def configured_server(conf: Path, port: int, log: Path) -> Iterator[str]:
-    with log.open("w") as err:
-        proc = subprocess.Popen([nats_server_binary(), "-c", str(conf)],
-                                stdout=subprocess.DEVNULL, stderr=err)
-    try:
-        deadline = time.monotonic() + 10.0
-        while True:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nats-server did not start: {log.read_text()[-500:]}")
-            time.sleep(0.02)
-        yield f"nats://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def configured_server(conf: Path, port: int, log: Path) -> contextlib.AbstractContextManager[str]:
+    return nats_server(log.parent / "js-unused", port=port, config=conf, log=log)
 
 
 @pytest.fixture(scope="module")

@@ -34,24 +34,32 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def nats_server(store_dir: Path, port: int | None = None) -> Iterator[str]:
-    """Run a JetStream-enabled nats-server on 127.0.0.1; yields its URL; stops it after."""
-    port = port or free_port()
-    store_dir.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd", str(store_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+def listening_process(argv: list[str], port: int, what: str, log: Path | None = None,
+                      start_timeout_s: float = 10.0, cwd: Path | None = None
+                      ) -> Iterator[subprocess.Popen[bytes]]:
+    """Run a server process until it accepts TCP on 127.0.0.1:``port``; stop it after.
+
+    Its stderr goes to ``log`` (quoted in the error if it does not start), else nowhere.
+    """
+    err = log.open("wb") if log is not None else None
     try:
-        deadline = time.monotonic() + 10.0
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                                stderr=err if err is not None else subprocess.DEVNULL, cwd=cwd)
+    finally:
+        if err is not None:
+            err.close()  # the child holds its own copy
+    try:
+        deadline = time.monotonic() + start_timeout_s
         while True:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"nats-server did not start on 127.0.0.1:{port}")
-            time.sleep(0.05)
-        yield f"nats://127.0.0.1:{port}"
+                said = log.read_text(errors="replace")[-500:] if log is not None else ""
+                raise RuntimeError(f"{what} did not start on 127.0.0.1:{port}"
+                                   + (f": {said}" if said else ""))
+            time.sleep(0.02)
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -59,3 +67,24 @@ def nats_server(store_dir: Path, port: int | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def nats_server(store_dir: Path, port: int | None = None, config: Path | None = None,
+                log: Path | None = None) -> Iterator[str]:
+    """Run a JetStream-enabled nats-server on 127.0.0.1; yields its URL; stops it after.
+
+    With ``config`` (a nats-server configuration, e.g. from
+    :func:`trilink.live.natsconf.write_server_config`, which names the port and the
+    store) the server runs from that file alone; ``port`` must then be the file's.
+    """
+    if config is not None and port is None:
+        raise ValueError("nats_server: a config file needs its port")
+    port = port or free_port()
+    if config is None:
+        store_dir.mkdir(parents=True, exist_ok=True)
+    argv = ([nats_server_binary(), "-c", str(config)] if config is not None else
+            [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(port), "-sd",
+             str(store_dir)])
+    with listening_process(argv, port, "nats-server", log):
+        yield f"nats://127.0.0.1:{port}"
