@@ -124,6 +124,14 @@ def test_the_control_api_refuses_attackers_and_serves_its_operator(tmp_path: Pat
     assert verify_audit_file(tmp_path / "JPN.sqlite").ok
 
 
+def test_publishing_cyber_objects_is_a_role_of_its_own() -> None:
+    """A watch officer may read what the node holds, not publish STIX as the nation's."""
+    analyst, _ = new_operator("jpn-cyber-1", "JPN", "joint_staff", ["read", "cyber"])
+    assert JPN_RO.may("cyber_status") and not JPN_RO.may("cyber_submit")
+    assert not JPN_JS.may("cyber_submit")  # opening and posting on the hotline is not it
+    assert analyst.may("cyber_submit") and analyst.may("cyber_status")
+
+
 def test_operator_files_are_checked_field_by_field() -> None:
     text = REGISTRY.to_json()
     assert OperatorRegistry.from_json(text).get("jpn-js-1") == JPN_JS

@@ -1,14 +1,16 @@
-"""`trilink cyber`: STIX 2.1 threat sharing — import, export, sightings, value of sharing."""
+"""`trilink cyber`: STIX 2.1 threat sharing — import, export, sightings, value of sharing,
+and publishing to a running live node (`trilink node --cyber`)."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from trilink.cli.common import emit_json, fail, nation_flag, say
+from trilink.cli.common import NATS_DEFAULT, emit_json, fail, nation_flag, positive, say
 
 cyber_app = typer.Typer(help="Cyber threat sharing: STIX 2.1 over TAXII 2.1 under the "
                         "agreements.", no_args_is_help=True)
@@ -206,6 +208,137 @@ def cyber_value(
                 else:
                     text = f"at {got:g} s, {cell['earlier_by_s']:g} s earlier than alone"
                 say(f"{reg}: {n} learns {iid} {text}")
+
+
+REQUEST_BUDGET_BYTES = 56 * 1024
+"""Objects per control request: a node reads at most 64 KiB a request (auth included)."""
+
+
+def request_batches(objs: list[object]) -> list[list[object]]:
+    """Runs of objects whose JSON stays under :data:`REQUEST_BUDGET_BYTES`."""
+    out: list[list[object]] = [[]]
+    size = 0
+    for i, o in enumerate(objs):
+        n = len(json.dumps(o, separators=(",", ":"))) + 1
+        if n > REQUEST_BUDGET_BYTES:
+            oid = o.get("id", f"objects[{i}]") if isinstance(o, dict) else f"objects[{i}]"
+            fail(f"{oid}: {n} bytes; one object may have at most {REQUEST_BUDGET_BYTES}")
+        if out[-1] and size + n > REQUEST_BUDGET_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(o)
+        size += n
+    return [b for b in out if b]
+
+
+def _control(nation: str, nats: str, timeout_s: float,
+             requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Control requests to ``nation``'s running node, signed with TRILINK_OPERATOR_KEY when
+    set (a node run with --operators answers signed requests only); its replies."""
+    import asyncio
+    import time
+
+    from trilink.live.client import LiveError, request
+
+    positive(timeout_s, "--timeout-s")
+    key_file = os.environ.get("TRILINK_OPERATOR_KEY")
+    signer = None
+    if key_file:
+        from trilink.live.auth import OperatorFileError, load_operator_key
+
+        try:
+            signer = load_operator_key(Path(key_file))
+        except OperatorFileError as exc:
+            fail(f"TRILINK_OPERATOR_KEY: {exc}")
+
+    async def go() -> list[dict[str, Any]]:
+        from trilink.live.auth import sign_request
+
+        replies = []
+        for req in requests:
+            body = req if signer is None else sign_request(req, *signer, time.time_ns())
+            reply = await request(nats, nation, body, timeout_s)
+            if not reply["ok"]:
+                fail(f"{nation}: {reply.get('error')}")
+            replies.append(reply)
+        return replies
+
+    try:
+        return asyncio.run(go())
+    except LiveError as exc:
+        fail(str(exc).replace("--node:", "--nation:", 1))
+
+
+@cyber_app.command("publish")
+def cyber_publish(
+    file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle or a MISP event (JSON)")],
+    nation: Annotated[str, typer.Option(help="the publishing nation: its running node "
+                                        "(`trilink node --cyber`) gets the objects")],
+    nats: Annotated[str, typer.Option(help="NATS server URL")] = NATS_DEFAULT,
+    rel_to: Annotated[str | None, typer.Option(
+        "--rel-to", help="released to, e.g. USA,KOR (default: every nation of the node)")
+    ] = None,
+    timeout_s: Annotated[float, typer.Option("--timeout-s", help="wait this long for the "
+                                             "node")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Publish FILE's objects as NATION's own through its live node: the node validates
+    and stores them and shares each with exactly the partners the agreements and TLP
+    allow now; prints what went to whom and what was withheld, and why."""
+    from trilink.cyber.imports import read_input
+
+    who = nation_flag(nation, "--nation")
+    rel = _nations(rel_to, "--rel-to") if rel_to is not None else None
+    objs, form = read_input(file)
+    if not objs:
+        fail(f"{file}: no objects to publish")
+    requests: list[dict[str, Any]] = [
+        {"op": "cyber_submit", "objects": b, **({"rel_to": rel} if rel else {})}
+        for b in request_batches(objs)]
+    replies = _control(who, nats, timeout_s, requests)
+    stored = [i for r in replies for i in r["stored"]]
+    refused = [p for r in replies for p in r["refused"]]
+    sent: dict[str, int] = {}
+    withheld: dict[str, list[str]] = {}
+    for r in replies:
+        for to, n in r["sent"].items():
+            sent[to] = sent.get(to, 0) + int(n)
+        for to, why in r["withheld"].items():
+            withheld.setdefault(to, []).extend(why)
+    if as_json:
+        emit_json({"file": str(file), "format": form, "nation": who,
+                   "rel_to": replies[0]["rel_to"], "requests": len(replies),
+                   "stored": stored, "refused": refused, "sent": sent, "withheld": withheld})
+    else:
+        say(f"{file}: {form}: {len(stored)} stored at {who}, {len(refused)} refused "
+            f"(REL TO {', '.join(replies[0]['rel_to'])})")
+        for p in refused:
+            say(f"{file}: refused {p}")
+        for to, n in sorted(sent.items()):
+            say(f"sent to {to}: {n} objects")
+        for to, whys in sorted(withheld.items()):
+            for why in whys:
+                say(f"withheld from {to}: {why}")
+    if not stored:
+        raise typer.Exit(1)
+
+
+@cyber_app.command("status")
+def cyber_status(
+    nation: Annotated[str, typer.Option(help="the nation whose running node to ask")],
+    nats: Annotated[str, typer.Option(help="NATS server URL")] = NATS_DEFAULT,
+    timeout_s: Annotated[float, typer.Option("--timeout-s", help="wait this long for the "
+                                             "node")] = 10.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """What NATION's live node holds: STIX objects by originator, refusals so far."""
+    who = nation_flag(nation, "--nation")
+    r = _control(who, nats, timeout_s, [{"op": "cyber_status"}])[0]
+    if as_json:
+        emit_json(r)
+        return
+    by = ", ".join(f"{n} {c}" for n, c in r["by_originator"].items()) or "none"
+    say(f"{who}: {r['objects']} objects held (by originator: {by}); {r['refused']} refused")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from trilink.cli.common import NATS_DEFAULT, complain, fail, nation_flag, positive
+
+if TYPE_CHECKING:
+    from trilink.sharing.policy import Policy
 
 
 def node(
@@ -39,21 +43,24 @@ def node(
     operators: Annotated[Path | None, typer.Option(
         help="operators.json (`trilink keys operator`): answer only control requests "
              "signed by this nation's operators")] = None,
+    cyber: Annotated[bool, typer.Option(
+        "--cyber", help="carry the cyber kind: STIX 2.1 indicators shared under the "
+             "agreements and TLP (operators publish with `trilink cyber publish`)")] = False,
 ) -> None:
     """Run a national node live over NATS until Ctrl-C or SIGTERM: its own nation's
     sensors in (trilink.sensor.<NATION>.*), partners' envelopes in, tracks shared, CAP
     warnings out, hotline escalations on the wall clock, control API on
     trilink.ctl.<NATION>. With --epoch/--start-unix/--speed it follows a `trilink feed`
-    replay's scenario clock."""
+    replay's scenario clock. With --cyber it carries STIX indicators too (--regime may
+    then name a cyber regime, e.g. cyber-trilateral-2024)."""
     import asyncio
-    import datetime as dt
     import sqlite3
     import time
 
     from trilink.hotline.desk import DeskConfig
     from trilink.live.client import LiveError, check_url
     from trilink.live.keys import KeyFileError, load_keys_dir
-    from trilink.live.node import UNIX_EPOCH, LiveNode, live_national_node
+    from trilink.live.node import UNIX_EPOCH, LiveNode, live_cyber_node, live_national_node
     from trilink.sharing import AgreementInvalidError
     from trilink.sharing.audit import AuditFileError, AuditLog
     from trilink.sharing.policy import policy_for
@@ -75,7 +82,7 @@ def node(
     except KeyFileError as exc:
         fail(str(exc))
     try:
-        policy = policy_for(regime, day)
+        policy = _cyber_policy(regime, day) if cyber else policy_for(regime, day)
     except AgreementInvalidError as exc:
         fail(f"--regime: {exc.errors[0].problem}")
     log = None
@@ -108,10 +115,11 @@ def node(
                                                                 str(operators)))
         except (OSError, OperatorFileError) as exc:
             fail(f"--operators: {exc}")
-    national = live_national_node(me, key, registry, policy, audit=log,
-                                  desk_config=DeskConfig(ack_deadline_s=ack_deadline_s),
-                                  epoch=UNIX_EPOCH if clock is None else clock.epoch,
-                                  modelled_latency=clock is not None)
+    build = live_cyber_node if cyber else live_national_node
+    national = build(me, key, registry, policy, audit=log,
+                     desk_config=DeskConfig(ack_deadline_s=ack_deadline_s),
+                     epoch=UNIX_EPOCH if clock is None else clock.epoch,
+                     modelled_latency=clock is not None)
     if state is not None:
         from trilink.hotline.journal import FileJournal, JournalError, restore
 
@@ -146,7 +154,8 @@ def node(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         show(f"{me}: node running (nations {', '.join(live.nations)}; policy {policy.name}; "
-             f"ack deadline {ack_deadline_s:g} s); Ctrl-C to stop")
+             f"ack deadline {ack_deadline_s:g} s{'; cyber kind' if cyber else ''}); "
+             "Ctrl-C to stop")
         await stop.wait()
         await live.stop()
         return live
@@ -171,6 +180,15 @@ def node(
     show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.queued} unsent, "
          f"{live.scans} scans, {live.warnings_issued} CAP)")
 
+
+def _cyber_policy(regime: str | None, day: dt.date | None) -> Policy:
+    """A cyber regime by id (its agreements include the cyber ones), else as for tracks."""
+    from trilink.cyber.regimes import cyber_regimes, cyber_regimes_dir
+    from trilink.sharing.policy import policy_for
+
+    if regime in cyber_regimes():
+        return policy_for(str(cyber_regimes_dir() / f"{regime}.yaml"), day)
+    return policy_for(regime, day)
 
 
 def register(app: typer.Typer) -> None:

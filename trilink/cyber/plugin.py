@@ -5,18 +5,23 @@ node verified and policy-checked come in through :meth:`on_envelope` and are che
 again here, object by object (STIX validity, TLP against the path they came by); the
 nation's own publications are queued with :meth:`submit` (CLI, scenario, or a TAXII add)
 and go out on the node's next :meth:`tick`, as one ``cyber_indicator`` envelope per
-partner and releasability. Refusals are audit notes; nothing here raises on bad input.
+partner and releasability. :meth:`CyberPlugin.publish` does the same at once (an operator's
+submission through a live node's control API, :mod:`trilink.live.control`). Refusals are
+audit notes; nothing here raises on bad input.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from trilink.cyber.book import BookOutput, CyberBook
+from trilink.cyber.screen import Screen, no_screen
 from trilink.kinds.base import AuditNote, PluginOutput, Send
 from trilink.sharing.envelope import Envelope, Kind
+from trilink.sharing.policy import Policy
 
 
 @dataclass(order=True)
@@ -42,6 +47,14 @@ class CyberPlugin:
         heapq.heappush(self._queue, _Queued(at_s, self._n, list(objects),
                                             tuple(sorted(set(rel_to)))))
         self._n += 1
+
+    def publish(self, objects: Iterable[object], rel_to: Iterable[str],
+                now_s: float) -> tuple[PluginOutput, BookOutput]:
+        """Publish the nation's own objects now: what the node must seal and send (the
+        node carries it, :meth:`trilink.node.NationalNode.carry`) and the book's account
+        (stored, refused, shares, withheld) for the operator's reply."""
+        done = self.book.publish(objects, tuple(sorted(set(rel_to))), now_s)
+        return self._convert(done, now_s), done
 
     def _convert(self, done: BookOutput, now_s: float, peer: str | None = None) -> PluginOutput:
         out = PluginOutput(events=list(done.events))
@@ -75,3 +88,16 @@ class CyberPlugin:
         if self.book.pending or self.book.pending_events:
             return 0.0  # at once: a TAXII add waits for the node's next tick
         return self._queue[0].at_s if self._queue else None
+
+
+def cyber_plugin(nation: str, nations: Iterable[str], policy: Policy, epoch: dt.datetime, *,
+                 screen: Screen = no_screen) -> CyberPlugin:
+    """The cyber plug-in of ``nation``'s node: its book shares with every other nation of
+    ``nations`` under ``policy``, on the node's ``epoch`` (the node's own, so that the
+    book and the node read the agreements at the same instant)."""
+    return CyberPlugin(CyberBook(nation, nations, policy, epoch, screen=screen))
+
+
+def mounted(plugins: Iterable[object]) -> CyberPlugin | None:
+    """The cyber plug-in among a node's ``plugins``, if it carries the cyber kind."""
+    return next((p for p in plugins if isinstance(p, CyberPlugin)), None)

@@ -2,11 +2,12 @@
 
 An operator is a person (or console) of one nation and one authority, with roles:
 
-- ``read``: ``status``, ``list``, ``show``;
+- ``read``: ``status``, ``list``, ``show``, ``cyber_status``;
 - ``open``: ``open``, ``join``;
 - ``post``: ``say``, ``read``, ``draft``, ``amend``, ``propose``, ``conclude``;
 - ``approve``: ``approve``, ``decline``, ``consent``, ``authorise``;
-- ``sign``: ``statement``.
+- ``sign``: ``statement``;
+- ``cyber``: ``cyber_submit`` (publish STIX objects as the nation's own).
 
 A signed request carries ``auth = {operator, t_ns, nonce, sig}``: ``sig`` is the
 operator's Ed25519 signature over the request's canonical JSON (sorted keys, no spaces)
@@ -39,11 +40,12 @@ from trilink.errors import TrilinkError
 from trilink.hotline.wire import Authority
 
 ROLE_OPS: Final[Mapping[str, frozenset[str]]] = {
-    "read": frozenset({"status", "list", "show"}),
+    "read": frozenset({"status", "list", "show", "cyber_status"}),
     "open": frozenset({"open", "join"}),
     "post": frozenset({"say", "read", "draft", "amend", "propose", "conclude"}),
     "approve": frozenset({"approve", "decline", "consent", "authorise"}),
     "sign": frozenset({"statement"}),
+    "cyber": frozenset({"cyber_submit"}),
 }
 ROLES: Final = tuple(ROLE_OPS)
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")

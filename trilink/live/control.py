@@ -9,7 +9,11 @@ Replies are ``{"ok": true, …}`` or ``{"ok": false, "error": "<one line>"}``.
 
 Ops: ``status``, ``open``, ``join``, ``say``, ``read``, ``list``, ``show``, ``draft``,
 ``amend``, ``approve``, ``decline``, ``conclude``, ``propose``, ``consent``,
-``authorise``, ``statement`` (see :data:`OPS`).
+``authorise``, ``statement`` (see :data:`OPS`); on a node that carries the cyber kind
+(:func:`trilink.live.node.live_cyber_node`), ``cyber_submit`` (the nation's own STIX
+objects or bundle, released ``rel_to``: the plug-in validates, stores and plans one
+bundle per partner the agreements and TLP allow; the reply says what went to whom and
+what was withheld, and why) and ``cyber_status`` (what the node holds, by originator).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from trilink.errors import TrilinkError
 from trilink.hotline.consultation import Consultation
@@ -30,7 +34,12 @@ from trilink.hotline.wire import (
     Post,
     describe,
 )
+from trilink.nations import NationError, parse_nations
 from trilink.node import NationalNode, NodeOutput
+from trilink.sharing.envelope import Envelope, decode
+
+if TYPE_CHECKING:  # the cyber kind is imported only when a node carries it
+    from trilink.cyber.plugin import CyberPlugin
 
 Reply = dict[str, Any]
 AUTHORITIES: Final = tuple(str(a) for a in Authority)
@@ -172,7 +181,8 @@ def _posted(desk_out: DeskOutput, nation: str) -> list[str]:
             if e.msg_id and e.nation == nation and e.what not in ("read", "escalate", "reject")]
 
 
-Op = Callable[[NationalNode, dict[str, Any], float], tuple[Reply, DeskOutput | None]]
+Op = Callable[[NationalNode, dict[str, Any], float],
+             tuple[Reply, DeskOutput | NodeOutput | None]]
 
 
 def _op_status(node: NationalNode, req: dict[str, Any], now: float) -> tuple[Reply, None]:
@@ -277,6 +287,99 @@ def _op_statement(node: NationalNode, req: dict[str, Any], now: float) -> tuple[
     return {"document": doc}, None
 
 
+# ------------------------------------------------------------------ the cyber kind
+
+MAX_SUBMIT_OBJECTS: Final = 10_000
+
+
+def _cyber(node: NationalNode) -> CyberPlugin:
+    from trilink.cyber.plugin import mounted
+
+    plugin = mounted(node.plugins)
+    if plugin is None:
+        raise RequestError(f"op: the node of {node.nation} does not carry the cyber kind "
+                           "(start it with `trilink node --cyber`)")
+    return plugin
+
+
+def _submitted_objects(req: dict[str, Any]) -> list[object]:
+    from trilink.cyber.validate import bundle_objects
+
+    if ("objects" in req) == ("bundle" in req):
+        raise RequestError("objects: give either objects (a list of STIX objects) or bundle "
+                           "(a STIX bundle)")
+    if "bundle" in req:
+        objs, problem = bundle_objects(req["bundle"])
+        if problem is not None:
+            raise RequestError(f"bundle: {problem.reason}")
+    else:
+        objs = req["objects"]
+        if not isinstance(objs, list):
+            raise RequestError("objects: expected a list of STIX objects")
+    if not objs or len(objs) > MAX_SUBMIT_OBJECTS:
+        raise RequestError(f"objects: expected 1 to {MAX_SUBMIT_OBJECTS} STIX objects, "
+                           f"got {len(objs)}")
+    return list(objs)
+
+
+def _rel_to(node: NationalNode, req: dict[str, Any]) -> tuple[str, ...]:
+    everyone = tuple(sorted({node.nation, *node.config.partners}))
+    if req.get("rel_to") is None:
+        return everyone
+    names = _strs(req, "rel_to")
+    try:
+        rel = parse_nations(",".join(names), "rel_to")
+    except NationError as exc:
+        raise RequestError(str(exc)) from None
+    strangers = sorted(set(rel) - set(everyone))
+    if strangers:
+        raise RequestError(f"rel_to: {', '.join(strangers)} not in this federation "
+                           f"({', '.join(everyone)})")
+    return rel
+
+
+def _op_cyber_submit(node: NationalNode, req: dict[str, Any],
+                     now: float) -> tuple[Reply, NodeOutput]:
+    from trilink.cyber.book import ObjectsStored, Refused, Withheld
+
+    plugin = _cyber(node)
+    objs = _submitted_objects(req)
+    rel = _rel_to(node, req)
+    done, book = plugin.publish(objs, rel, now)
+    out = node.carry(done, now)  # the node seals along the agreements' routes, or refuses
+    counts = {s.payload: len(s.object_ids) for s in book.shares}
+    sent: dict[str, int] = {}
+    for o in out.outgoing:  # what actually leaves, per final recipient
+        env = decode(o.data)
+        if isinstance(env, Envelope):
+            sent[env.recipient] = sent.get(env.recipient, 0) + counts.get(env.payload, 0)
+    withheld: dict[str, list[str]] = {}
+    for e in book.events:
+        if isinstance(e, Withheld):
+            withheld.setdefault(e.to, []).append(f"{len(e.object_ids)} object(s): {e.reason}")
+    for r in out.rejected:
+        withheld.setdefault("(node)", []).append(r)
+    stored = [i for e in book.events if isinstance(e, ObjectsStored) for i in e.object_ids]
+    refused = [p for e in book.events if isinstance(e, Refused) for p in e.problems]
+    return {"nation": node.nation, "rel_to": list(rel), "stored": stored, "refused": refused,
+            "sent": dict(sorted(sent.items())), "withheld": dict(sorted(withheld.items())),
+            "envelopes": len(out.outgoing)}, out
+
+
+def _op_cyber_status(node: NationalNode, req: dict[str, Any], now: float) -> tuple[Reply, None]:
+    plugin = _cyber(node)
+    items = plugin.book.store.items
+    by_origin: dict[str, int] = {}
+    for it in items:
+        by_origin[it.originator] = by_origin.get(it.originator, 0) + 1
+    reply: Reply = {"nation": node.nation, "objects": len(items),
+                    "by_originator": dict(sorted(by_origin.items())),
+                    "refused": len(plugin.book.audit)}
+    if req.get("ids") is True:
+        reply["ids"] = sorted({it.id for it in items})
+    return reply, None
+
+
 OPS: Final[dict[str, Op]] = {
     "status": _op_status,
     "open": _op_open,
@@ -294,6 +397,8 @@ OPS: Final[dict[str, Op]] = {
     "consent": _simple("consent", "action_id"),
     "authorise": _simple("authorise", "action_id"),
     "statement": _op_statement,
+    "cyber_submit": _op_cyber_submit,
+    "cyber_status": _op_cyber_status,
 }
 
 
@@ -313,6 +418,8 @@ def handle(node: NationalNode, request: object, now_s: float) -> tuple[Reply, No
         reply, desk_out = fn(node, request, now_s)
     except (RequestError, DeskError) as exc:
         return {"ok": False, "error": _one_line(str(exc))}, None
+    if isinstance(desk_out, NodeOutput):  # a plug-in's output, already sealed by the node
+        return {"ok": True, **reply}, desk_out
     emitted = node.emit(desk_out, now_s) if desk_out is not None else None
     return {"ok": True, **reply}, emitted
 

@@ -53,6 +53,7 @@ from typing import Any, Final
 from trilink.bus.base import Delivery
 from trilink.bus.nats import NatsBus
 from trilink.hotline.desk import DeskConfig
+from trilink.kinds.base import KindPlugin
 from trilink.live.auth import ROLE_OPS, ControlGuard
 from trilink.live.client import LiveError, connect, control_subject
 from trilink.live.control import Reply, encode_reply, handle, post_text, utc
@@ -92,7 +93,8 @@ def live_national_node(nation: str, key: NodeKey, registry: KeyRegistry, policy:
                        desk_config: DeskConfig | None = None, *,
                        epoch: dt.datetime = UNIX_EPOCH,
                        modelled_latency: bool = False,
-                       watch_config: WatchConfig | None = None) -> NationalNode:
+                       watch_config: WatchConfig | None = None,
+                       plugins: Sequence[KindPlugin] = ()) -> NationalNode:
     """A national node for live mode: Unix epoch, :class:`LivePolicy`, every nation of the
     registry a partner (and on the release list), and envelope sequence numbers that
     start at the wall clock in microseconds — so a restarted node process is not taken
@@ -103,9 +105,29 @@ def live_national_node(nation: str, key: NodeKey, registry: KeyRegistry, policy:
     everyone = tuple(sorted(set(nations or registry.nations()) | {nation}))
     node = NationalNode(NodeConfig(nation, partners_of(nation, everyone), everyone),
                         policy if modelled_latency else LivePolicy(policy), key, registry,
-                        epoch, audit, desk_config=desk_config, watch_config=watch_config)
+                        epoch, audit, desk_config=desk_config, watch_config=watch_config,
+                        plugins=plugins)
     node.signer.next_seq = max(node.signer.next_seq, time.time_ns() // 1000)
     return node
+
+
+def live_cyber_node(nation: str, key: NodeKey, registry: KeyRegistry, policy: Policy,
+                    nations: Sequence[str] | None = None, audit: AuditLog | None = None,
+                    desk_config: DeskConfig | None = None, *,
+                    epoch: dt.datetime = UNIX_EPOCH, modelled_latency: bool = False,
+                    watch_config: WatchConfig | None = None) -> NationalNode:
+    """:func:`live_national_node` with the cyber kind mounted
+    (:class:`~trilink.cyber.plugin.CyberPlugin`): its ``cyber_indicator`` envelopes are
+    sealed, sent, verified and policy-checked as track envelopes are, and its nation's
+    operators publish STIX through the control API (``cyber_submit``). The book reads
+    ``policy`` (the regime's agreements) on the node's epoch."""
+    from trilink.cyber.plugin import cyber_plugin  # stix2-validator: only when asked for
+
+    everyone = tuple(sorted(set(nations or registry.nations()) | {nation}))
+    return live_national_node(nation, key, registry, policy, everyone, audit, desk_config,
+                              epoch=epoch, modelled_latency=modelled_latency,
+                              watch_config=watch_config,
+                              plugins=[cyber_plugin(nation, everyone, policy, epoch)])
 
 
 CAP_PREFIX: Final = "trilink.cap"
@@ -539,4 +561,4 @@ _TRACE: Final = bool(os.environ.get("TRILINK_LIVE_TRACE"))
 
 
 __all__ = ["CAP_PREFIX", "UNIX_EPOCH", "LiveError", "LiveNode", "LivePolicy", "cap_subject",
-           "live_national_node"]
+           "live_cyber_node", "live_national_node"]
