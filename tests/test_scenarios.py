@@ -127,6 +127,16 @@ def test_validate_cli_good_bad_and_unreachable(
     assert err.startswith(f"{far}:6: launches.A: ") and "9000 km" in err
 
 
+def test_validate_takes_a_shipped_scenarios_id_as_run_does(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "2023-12-17-srbm", "--no-reachability"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.endswith("2023-12-17-srbm.yaml: ok (2023-12-17-srbm, 1 launch)"), out
+    assert main(["validate", "no-such-scenario", "--no-reachability"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "no-such-scenario:0: (file): no such file and no shipped scenario")
+
+
 def test_validate_every_shipped_scenario_via_the_installed_command() -> None:
     folder = Path(str(resources.files("trilink.scenarios")))
     files = sorted(str(p) for p in folder.glob("*.yaml"))

@@ -19,11 +19,20 @@ def validate(
 ) -> None:
     """Check scenario files: one line per good file; FILE:LINE: field: problem otherwise."""
     from trilink.sim.flights import fly_scenarios
-    from trilink.sim.scenario import Scenario, ScenarioInvalidError, ScenarioProblem, load_scenario
+    from trilink.sim.scenario import (
+        Scenario,
+        ScenarioInvalidError,
+        ScenarioProblem,
+        load_scenario,
+        shipped_scenario_path,
+    )
 
     bad = False
     good: list[tuple[Path, Scenario]] = []
     for f in files:
+        # A shipped scenario's id names its file inside the package (as `trilink run`).
+        shipped = None if f.exists() else shipped_scenario_path(str(f))
+        f = shipped or f
         try:
             good.append((f, load_scenario(f)))
         except ScenarioInvalidError as exc:

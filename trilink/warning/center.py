@@ -46,6 +46,7 @@ from numpy.typing import NDArray
 from trilink.warning.assessment import Assessment, WarningLevel, assess
 from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_polygon
 from trilink.warning.corridor import heading_corridor
+from trilink.warning.path import PathWatch
 from trilink.warning.policy import WarningPolicy, default_policy
 
 F = NDArray[np.float64]
@@ -114,6 +115,8 @@ class WarningCenter:
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self._non_ballistic: set[str] = set()  # tracks last given as non-ballistic
+        # Tracks whose own path showed a pull-up or glide (trilink.warning.path).
+        self.path = PathWatch(self.policy.non_ballistic.detect)
         # Drill tracks (an announced exercise launch): their messages are Exercise, always.
         self.drill: dict[str, str] = {}
         self.history: list[WarningEvent] = []
@@ -127,8 +130,10 @@ class WarningCenter:
 
         ``ballistic=False`` marks a track that does not follow a ballistic arc (glide
         vehicle, pull-up): its level comes from the heading corridor, never from its
-        ballistic impact prediction (see the module docstring). Default True: callers
-        that do not know keep the behaviour they had.
+        ballistic impact prediction (see the module docstring). A caller that does not
+        know leaves it True; the centre then judges from the track's own path
+        (:class:`~trilink.warning.path.PathWatch`: a flight-path angle that rises after
+        apogee), every state it is given.
 
         ``powered_probability``: the tracker's belief that the engines still burn. While
         it is at least :data:`POWERED_HOLD` the track is assessed (and recorded) but the
@@ -137,6 +142,9 @@ class WarningCenter:
         coast in its path (see the module docstring).
         """
         self._seen[track_id] = t_s
+        if self.path.observe(track_id, t_s, x, P, powered_probability,
+                             self.policy.powered_hold):
+            ballistic = False
         last = self._last.get(track_id)
         if last is not None and t_s - last < self.assess_every_s:
             return []
@@ -149,7 +157,10 @@ class WarningCenter:
             self._non_ballistic.discard(track_id)
         self._latest[track_id] = a
         self.assessments.append((track_id, a))
-        if powered_probability >= self.policy.powered_hold:
+        # The hold is for burning engines sweeping a ballistic impact point downrange; a
+        # non-ballistic track is warned from its heading, and a glider's lift reads to the
+        # tracker as a powered mode.
+        if powered_probability >= self.policy.powered_hold and ballistic:
             return []
         current = self._active.get(track_id)
         events: list[WarningEvent] = []

@@ -41,12 +41,24 @@ class Levels(_Strict):
     informational: Informational = Informational()
 
 
+class PathDetection(_Strict):
+    """When a track's path shows it is not ballistic (:mod:`trilink.warning.path`)."""
+
+    min_rise_rad: float = Field(default=0.035, gt=0, le=0.5)  # 2 degrees
+    max_altitude_m: float = Field(default=100e3, gt=0, le=1e6)
+    min_speed_m_s: float = Field(default=800.0, ge=0, le=8000)
+    sigma_factor: float = Field(default=3.0, ge=0, le=20)
+    confirmations: int = Field(default=2, ge=1, le=10)
+
+
 class NonBallistic(_Strict):
-    """The corridor warning for tracks whose ballistic prediction is not to be trusted."""
+    """The corridor warning for tracks whose ballistic prediction is not to be trusted,
+    and how such tracks are recognised."""
 
     max_range_m: float = Field(default=1.5e6, gt=0, le=2e7)
     corridor_half_width_m: float = Field(default=100e3, gt=0, le=1e6)
     step_m: float = Field(default=10e3, gt=100, le=1e5)
+    detect: PathDetection = PathDetection()
 
 
 class WarningPolicy(_Strict):
