@@ -75,6 +75,12 @@ METRICS = (
 )
 PHASE_WINDOW_S = 10.0  # the slowest catalogue radar's revisit (s)
 _DATE_REGIME = re.compile(r"^record-(\d{4}-\d{2}-\d{2})$")
+RECORD = "record"  # the agreements as they stood at each moment
+MISSILE, SUPPLY, CYBER = "missile", "supply", "cyber"
+SUPPLY_METRICS = ("warning_day",)
+CYBER_METRICS = ("learned_s",)
+CYBER_TIMING_SIGMA = 0.5
+"""Lognormal sigma of each scripted (not "record:") campaign event's time, per run."""
 
 
 class CompareError(TrilinkError, ValueError):
@@ -120,12 +126,16 @@ def regime_for_date(date: dt.date) -> str:
 def resolve_policy(label: str, relay_delay_s: float | None = None) -> Policy:
     """The policy of a regime label (a regime id or ``record-YYYY-MM-DD``)."""
     m = _DATE_REGIME.match(label)
-    if m:
+    if label == RECORD:
+        policy = policy_for(None, None)
+    elif m:
         try:
             date = dt.date.fromisoformat(m.group(1))
         except ValueError:
             raise CompareError(f"--dates: {m.group(1)!r} is not a date (YYYY-MM-DD)") from None
         policy = policy_for(None, date)
+    elif (cyber := _cyber_regime_file(label)) is not None:
+        policy = Policy.for_regime(load_regime(cyber))
     else:
         try:
             regime = load_regime(label)
@@ -137,6 +147,15 @@ def resolve_policy(label: str, relay_delay_s: float | None = None) -> Policy:
                         ignore_events=policy.ignore_events, relay_delay_s=relay_delay_s,
                         name=policy.name)
     return policy
+
+
+def _cyber_regime_file(label: str) -> Path | None:
+    """A shipped cyber regime (``trilink/data/cyber/regimes``): every shipped agreement
+    plus the cyber ones, read on its date; usable for every domain."""
+    from trilink.cyber.regimes import cyber_regimes_dir
+
+    p = cyber_regimes_dir() / f"{label}.yaml"
+    return p if re.fullmatch(r"[a-z0-9][a-z0-9-]*", label) and p.is_file() else None
 
 
 def check_spec(spec: CompareSpec) -> None:
@@ -157,7 +176,13 @@ def check_spec(spec: CompareSpec) -> None:
     for label in spec.regimes:
         resolve_policy(label, spec.relay_delay_s)
     for sid in spec.scenarios:
-        load_scenario(sid)  # ScenarioInvalidError: FILE:LINE lines for the CLI
+        kind = scenario_domain(sid)
+        if kind == SUPPLY:
+            _supply_replay(sid)  # ReplayInvalidError: FILE:LINE lines for the CLI
+        elif kind == CYBER:
+            _cyber_campaign(sid)
+        else:
+            load_scenario(sid)  # ScenarioInvalidError: FILE:LINE lines for the CLI
 
 
 def run_seed(master_seed: int, run: int) -> int:
@@ -212,6 +237,11 @@ def run_task(task: CompareTask) -> list[dict[str, Any]]:
     clocks, so when a launch falls in their scan cycle is chance. Everything is
     measured from each launch.
     """
+    kind = scenario_domain(task.scenario)
+    if kind == SUPPLY:
+        return _supply_rows(task)
+    if kind == CYBER:
+        return _cyber_rows(task)
     scenario, base_truth = _scenario_truth(task.scenario)
     rng = np.random.default_rng(np.random.SeedSequence([task.run_seed, 1]))
     truth = _shifted(base_truth, float(rng.uniform(0.0, PHASE_WINDOW_S)))
@@ -287,6 +317,13 @@ def aggregate(spec: CompareSpec, rows: Iterable[dict[str, Any]],
         })
     scenarios = []
     for sid in spec.scenarios:
+        kind = scenario_domain(sid)
+        if kind == SUPPLY:
+            scenarios.append(_supply_info(sid, spec))
+            continue
+        if kind == CYBER:
+            scenarios.append(_cyber_info(sid))
+            continue
         sc, truth = _scenario_truth(sid)
         scenarios.append({"id": sc.id, "title": sc.title, "launches": [
             {"id": f"{sc.id}/{launch.id}", "missile": launch.missile,
@@ -301,16 +338,26 @@ def aggregate(spec: CompareSpec, rows: Iterable[dict[str, Any]],
             "results": results}
 
 
+def _load_label(label: str) -> Any:
+    cyber = _cyber_regime_file(label)
+    return load_regime(cyber if cyber is not None else label)
+
+
 def _name(label: str) -> str:
+    if label == RECORD:
+        return "The record as it stood"
     m = _DATE_REGIME.match(label)
-    return f"Record of {m.group(1)}" if m else load_regime(label).name
+    return f"Record of {m.group(1)}" if m else str(_load_label(label).name)
 
 
 def _describe(label: str) -> str:
+    if label == RECORD:
+        return ("The agreements on the record, each read at the moment of the event "
+                "(what was in force then).")
     m = _DATE_REGIME.match(label)
     if m:
         return f"The agreements in force on {m.group(1)} (the record)."
-    regime = load_regime(label)
+    regime = _load_label(label)
     return " ".join(f"{regime.name}. {regime.description or ''}".split())
 
 
@@ -352,3 +399,212 @@ def run_comparison(spec: CompareSpec, *, workers: int | None = None,
                         progress=progress)
     rows = [row for task_rows in results for row in task_rows]
     return aggregate(spec, rows), rows
+
+
+# ------------------------------------------------------------- supply and cyber domains
+# The same tasks, rows and statistics serve the supply-chain replays
+# (trilink/supply/replay.py: when each nation is warned of a shortfall, in days after the
+# control took effect) and the cyber campaigns (trilink/cyber/campaign.py: when each
+# nation first holds each indicator, in seconds after the campaign's epoch). Their own
+# functions do the work; this adapter only resolves regimes and turns results into rows.
+
+
+@lru_cache(maxsize=64)
+def scenario_domain(sid: str) -> str:
+    """``supply`` (a replay id or file), ``cyber`` (a campaign file or shipped id with a
+    ``cyber:`` section) or ``missile`` (anything else: a scenario)."""
+    from trilink.supply.replay import shipped_replays_dir
+
+    p = Path(sid)
+    if not p.is_file():
+        if (shipped_replays_dir() / f"{sid}.yaml").is_file():
+            return SUPPLY
+        p = _shipped_cyber_dir() / f"{sid}.yaml"
+        if not p.is_file():
+            return MISSILE
+    try:
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return MISSILE  # load_scenario gives the one-line error
+    if isinstance(doc, dict) and "cyber" in doc:
+        return CYBER
+    if isinstance(doc, dict) and "series" in doc and "control" in doc:
+        return SUPPLY
+    return MISSILE
+
+
+@lru_cache(maxsize=32)
+def _cached_policy(label: str, relay_delay_s: float | None) -> Policy:
+    """Policies are read-only; the supply and cyber runs are short enough that loading
+    the agreements each run would dominate."""
+    return resolve_policy(label, relay_delay_s)
+
+
+def _shipped_cyber_dir() -> Path:
+    return Path(str(resources.files("trilink.data").joinpath("cyber")))
+
+
+def _supply_replay(sid: str) -> Any:
+    from trilink.supply.replay import load_replay
+
+    return load_replay(sid)
+
+
+@lru_cache(maxsize=8)
+def _cyber_campaign(sid: str) -> Any:
+    from trilink.cyber.campaign import load_campaign
+
+    p = Path(sid)
+    return load_campaign(p if p.is_file() else _shipped_cyber_dir() / f"{sid}.yaml")
+
+
+def _cyber_id(sid: str) -> str:
+    return Path(sid).stem
+
+
+def _supply_rows(task: CompareTask) -> list[dict[str, Any]]:
+    from trilink.supply.replay import run_once
+
+    replay = _supply_replay(task.scenario)
+    policies = {label: _cached_policy(label, task.relay_delay_s) for label in task.regimes}
+    result = run_once(replay, task.run_seed, task.regimes, policies)
+    launch = f"{replay.id}/{replay.control}"
+    return [{"scenario": replay.id, "launch": launch, "nation": n, "regime": label,
+             "run": task.run, "metric": "warning_day",
+             "value": day if math.isfinite(day) else None}
+            for label in task.regimes for n, day in result.warn_day[label].items()]
+
+
+def jittered_campaign(spec: Any, run_seed_: int, sigma: float = CYBER_TIMING_SIGMA) -> Any:
+    """The campaign with each scripted event's time scaled by a lognormal factor drawn
+    from the run's seed (the same for every regime of the run); events whose note starts
+    with "record" keep their time."""
+    rng = np.random.default_rng(np.random.SeedSequence([run_seed_, 2]))
+    events = []
+    for ev in spec.events:
+        factor = float(np.exp(rng.normal(0.0, sigma)))  # drawn for every event: CRN
+        record = ev.note.strip().lower().startswith("record")
+        events.append(ev if record else ev.model_copy(update={"t_s": round(ev.t_s * factor,
+                                                                           1)}))
+    return spec.model_copy(update={"events": tuple(events)})
+
+
+def _cyber_addresses(spec: Any) -> dict[str, str]:
+    """Indicator id → the address it is about (first event naming it)."""
+    from trilink.cyber.corpus import shipped_corpus
+
+    corpus = shipped_corpus()
+    out: dict[str, str] = {}
+    for ev in spec.events:
+        out.setdefault(str(corpus.indicator_for(ev.address)["id"]), ev.address)
+    return out
+
+
+def _cyber_rows(task: CompareTask) -> list[dict[str, Any]]:
+    from trilink.cyber.campaign import cyber_value_of_sharing
+
+    spec = _cyber_campaign(task.scenario)
+    policies = {label: _cached_policy(label, task.relay_delay_s) for label in task.regimes}
+    result = cyber_value_of_sharing(jittered_campaign(spec, task.run_seed), policies)
+    cid = _cyber_id(task.scenario)
+    addresses = _cyber_addresses(spec)
+    rows = []
+    for label in task.regimes:
+        for nation, row in result["regimes"][label].items():
+            for iid, cell in row.items():
+                got = cell["learned_s"]
+                rows.append({"scenario": cid, "launch": f"{cid}/{addresses.get(iid, iid)}",
+                             "nation": nation, "regime": label, "run": task.run,
+                             "metric": "learned_s",
+                             "value": None if got is None else float(got)})
+    return rows
+
+
+def _supply_info(sid: str, spec: CompareSpec) -> dict[str, Any]:
+    """What the report shows of a supply replay: the control, the series of run 0 (which
+    months are published, with sources, which simulated), the detector's public alarm in
+    that run, and the list changes in force around the event."""
+    from trilink.supply.controls import changes_between, shipped_controls, what_applied
+    from trilink.supply.replay import run_once
+    from trilink.supply.series import build, shipped_series
+
+    replay = _supply_replay(sid)
+    control = next(m for m in shipped_controls().measures if m.id == replay.control)
+    seed0 = run_seed(spec.seed, 0)
+    sspec = shipped_series()[replay.series]
+    series = build(sspec, seed0)
+    first = run_once(replay, seed0, ("alone",), {"alone": None})
+    start = control.announced - dt.timedelta(days=365)
+    end = control.effective + dt.timedelta(days=365 * 4)
+    return {
+        "id": replay.id, "title": replay.title, "kind": SUPPLY,
+        "nations": list(replay.nations),
+        "days_from": f"the control's effective date, {control.effective.isoformat()}",
+        "control": {"id": control.id, "imposed_by": control.imposed_by,
+                    "effect": control.effect, "announced": control.announced.isoformat(),
+                    "effective": control.effective.isoformat(),
+                    "sources": list(control.sources)},
+        "series": _series_doc(series, seed0),
+        "context": [_series_doc(build(shipped_series()[c], seed0), seed0)
+                    for c in replay.context],
+        "public_alarm_month_run0": first.public_alarm_month,
+        "public_alarm_published_run0": None if first.public_alarm_month is None else
+        series.available_on(series.months.index(first.public_alarm_month)).isoformat(),
+        "list_changes": [{"day": c.day.isoformat(), "imposed_by": c.imposed_by,
+                          "what": c.what, "affects": list(c.affects),
+                          "sources": list(c.sources)}
+                         for c in changes_between(start, end)],
+        "in_force_on_effective": [
+            {"destination": dest, "what": a.what,
+             "since": None if a.since == dt.date.min else a.since.isoformat(),
+             "until": a.until.isoformat() if a.until else None, "sources": list(a.sources)}
+            for dest in replay.nations if dest != control.imposed_by
+            for a in what_applied(control.imposed_by, dest, control.items[0],
+                                  control.effective)],
+        "simulated": {"series_months_simulated": first.simulated_months,
+                      "series_months_published": first.published_months,
+                      "private_signals": [{"observer": p.observer, "what": p.what,
+                                           "median_days": p.median_days, "sigma": p.sigma}
+                                          for p in replay.private],
+                      "note": "the unpublished months of the series and the private "
+                              "signals' delays are SIMULATED (assumptions of the series "
+                              "and replay files)"},
+        "launches": [{"id": f"{replay.id}/{replay.control}", "label": control.id}],
+    }
+
+
+def _series_doc(series: Any, seed: int) -> dict[str, Any]:
+    sspec = series.spec
+    return {"id": sspec.id, "measure": sspec.measure, "good": sspec.good,
+            "reporter": sspec.reporter, "flow": sspec.flow, "partner": sspec.partner,
+            "unit": sspec.unit, "publication_lag_days": sspec.publication_lag_days,
+            "run": 0, "seed": seed, "months": list(series.months),
+            "values": list(series.values), "published": list(series.published),
+            "sources": [{"month": p.month, "value": p.value, "source": p.source,
+                         "derived": p.derived, "note": p.note} for p in sspec.published]}
+
+
+def _cyber_info(sid: str) -> dict[str, Any]:
+    from trilink.cyber.corpus import shipped_corpus
+
+    spec = _cyber_campaign(sid)
+    cid = _cyber_id(sid)
+    corpus = shipped_corpus()
+    addresses = _cyber_addresses(spec)
+    return {
+        "id": cid, "title": spec.name, "kind": CYBER,
+        "epoch": spec.epoch.isoformat().replace("+00:00", "Z"),
+        "days_from": "the campaign's epoch (seconds)",
+        "sources": list(spec.sources),
+        "simulated": {"note": spec.simulated, "timing_sigma": CYBER_TIMING_SIGMA,
+                      "method": "each run scales every scripted event's time (those whose "
+                                "note does not start with \"record\") by a lognormal "
+                                f"factor of sigma {CYBER_TIMING_SIGMA} (SIMULATED spread)"},
+        "events": [{"t_s": ev.t_s, "nation": ev.nation, "action": ev.action,
+                    "address": ev.address, "tlp": ev.tlp, "note": ev.note,
+                    "jittered": not ev.note.strip().lower().startswith("record")}
+                   for ev in spec.events],
+        "launches": [{"id": f"{cid}/{addr}", "indicator": iid, "address": addr,
+                      "name": str(corpus.indicator_for(addr).get("name", ""))}
+                     for iid, addr in addresses.items()],
+    }

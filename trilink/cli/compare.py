@@ -13,11 +13,15 @@ from trilink.cli.common import fail, out_folder, say
 
 
 def compare(
-    scenarios: Annotated[list[str], typer.Argument(help="scenario files or shipped ids")],
+    scenarios: Annotated[list[str], typer.Argument(
+        help="scenario files or shipped ids; also supply replays (2019-fluorine, "
+             "2023-gallium or a replay file) and cyber campaigns (bybit-2025-replay or a "
+             "file with a cyber: section)")],
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the outputs")],
     regimes: Annotated[str | None, typer.Option(
-        help="comma-separated regime ids, e.g. national-only,tisa-relay,trilateral-realtime"
-    )] = None,
+        help="comma-separated regime ids, e.g. national-only,tisa-relay,trilateral-realtime; "
+             "also record (the agreements as they stood at each moment) and the cyber "
+             "regimes (cyber-bilateral-2023, cyber-trilateral-2024)")] = None,
     dates: Annotated[str | None, typer.Option(
         help="comma-separated dates YYYY-MM-DD: the agreements in force on each")] = None,
     runs: Annotated[int, typer.Option(min=1, help="Monte Carlo runs")] = 20,
@@ -80,6 +84,8 @@ def compare(
          f"each, in {wall:.1f} s -> {out_dir}")
     for line in headline_lines(comparison):
         say(f"  {line}")
+    for line in domain_lines(comparison):
+        say(f"  {line}")
 
 
 def headline_lines(comparison: dict[str, Any], metric: str = "first_known_s",
@@ -96,6 +102,34 @@ def headline_lines(comparison: dict[str, Any], metric: str = "first_known_s",
     return [f"{r['nation']} {r['launch']}: {metric} {-r['diff_mean']:.1f} s earlier under "
             f"{r['regime']} than {base} [95 % CI {-r['diff_ci_high']:.1f}-"
             f"{-r['diff_ci_low']:.1f} s]" for r in found[:most]]
+
+
+def domain_lines(comparison: dict[str, Any], most: int = 8) -> list[str]:
+    """Supply replays and cyber campaigns: the significant gains against the baseline
+    (each nation warned / learning earlier), then what only sharing brought."""
+    kinds = {sc["id"]: sc.get("kind") for sc in comparison["scenarios"]}
+    base = comparison["baseline"]
+    units = {"warning_day": ("warned", "day(s)", 1.0), "learned_s": ("learns", "h", 3600.0)}
+    by_key = {(r["launch"], r["nation"], r["regime"], r["metric"]): r
+              for r in comparison["results"]}
+    runs = comparison["runs"]
+    gains, only = [], []
+    for r in comparison["results"]:
+        if kinds.get(r["scenario"]) not in ("supply", "cyber") or r["regime"] == base:
+            continue
+        verb, unit, scale = units[r["metric"]]
+        if r["diff_mean"] is not None and r["diff_ci_high"] is not None \
+                and r["diff_ci_high"] < 0:
+            gains.append((r["diff_mean"] / scale, f"{r['nation']} {r['launch']}: {verb} "
+                          f"{-r['diff_mean'] / scale:.1f} {unit} earlier under {r['regime']} "
+                          f"than {base} [95 % CI {-r['diff_ci_high'] / scale:.1f}-"
+                          f"{-r['diff_ci_low'] / scale:.1f}]"))
+        b = by_key.get((r["launch"], r["nation"], base, r["metric"]))
+        if b is not None and r["n"] > b["n"]:
+            only.append(f"{r['nation']} {r['launch']}: {verb} in {r['n']}/{runs} runs under "
+                        f"{r['regime']}, in {b['n']}/{runs} under {base}")
+    gains.sort(key=lambda g: g[0])
+    return [g[1] for g in gains[:most]] + only[:most]
 
 
 class _TaskProgress:

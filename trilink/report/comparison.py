@@ -42,6 +42,7 @@ from trilink.report.comparison_data import (
     pooled,
     pooled_diff,
 )
+from trilink.report.comparison_domains import domain_header, domain_sections, split_domains
 from trilink.report.comparison_figs import (
     bar_panels,
     draw_bars,
@@ -594,6 +595,10 @@ def render_comparison(comparison: Mapping[str, Any], rows: Iterable[Mapping[str,
                       ) -> str:
     """The comparison report (``comparison.json`` as a dict, ``runs.csv`` as dicts) as one
     HTML document."""
+    rows = list(rows)  # read twice below
+    missile, missile_rows, others = split_domains(comparison, rows)
+    if others:
+        return _render_with_domains(missile, missile_rows, comparison, others)
     comp = parse_comparison(comparison, rows)
     bars, curves = _figures(comp)
     title = f"trilink comparison — {_title(comp)}"
@@ -603,6 +608,31 @@ def render_comparison(comparison: Mapping[str, Any], rows: Iterable[Mapping[str,
     body = (_header(comp) + _nav() + "<main>" + glance_section(comp)
             + lead_section(comp, bars) + known_section(comp, curves) + tables_section(comp)
             + notes_section(comp) + "</main>" + footer)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            '<meta name="generator" content="trilink compare">'
+            f"<title>{esc(title)}</title><style>{CSS}{CSS_EXTRA}</style></head>"
+            f'<body><div class="wrap">{body}</div></body></html>\n')
+
+
+def _render_with_domains(missile: Mapping[str, Any], missile_rows: list[Mapping[str, Any]],
+                         comparison: Mapping[str, Any], others: list[Mapping[str, Any]]
+                         ) -> str:
+    """Supply replays and cyber campaigns: their sections after the missile ones (if any)."""
+    extra = domain_sections(comparison, others)
+    footer = (f"<footer>Made by trilink {esc(__version__)} from comparison.json (schema "
+              f"{esc(comparison.get('schema_version'))}) and runs.csv. The same inputs give "
+              "the same page, byte for byte; no time of making is stamped here.</footer>")
+    if missile["results"]:
+        comp = parse_comparison(missile, missile_rows)
+        bars, curves = _figures(comp)
+        title = f"trilink comparison — {_title(comp)}"
+        body = (_header(comp) + _nav() + "<main>" + glance_section(comp)
+                + lead_section(comp, bars) + known_section(comp, curves)
+                + tables_section(comp) + extra + notes_section(comp) + "</main>" + footer)
+    else:
+        title = "trilink comparison — " + "; ".join(str(sc.get("title")) for sc in others)
+        body = domain_header(comparison, others) + "<main>" + extra + "</main>" + footer
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<meta name="generator" content="trilink compare">'

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,9 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
 from trilink.sharing.agreements import DataKind
 from trilink.sharing.policy import Direct, Policy, Relay, policy_for
-from trilink.supply.controls import shipped_controls
+from trilink.supply.controls import Measure, shipped_controls
 from trilink.supply.detect import ShockDetector
-from trilink.supply.series import build, shipped_series
+from trilink.supply.series import Series, build, shipped_series
 
 DEFAULT_REGIMES = ("alone", "record", "2024-01-01")
 
@@ -61,6 +62,8 @@ class Replay(BaseModel):
     nations: tuple[str, ...] = Field(min_length=1)
     control: str
     series: str
+    # Further series shown beside the replay as context (prices, inventories), not watched.
+    context: tuple[str, ...] = ()
     private: tuple[Private, ...] = ()
 
 
@@ -82,8 +85,9 @@ def load_replay(name: str) -> Replay:
     problems = []
     if replay.control not in {m.id for m in shipped_controls().measures}:
         problems.append(FileProblem(str(p), 0, "control", f"unknown control {replay.control!r}"))
-    if replay.series not in shipped_series():
-        problems.append(FileProblem(str(p), 0, "series", f"unknown series {replay.series!r}"))
+    for field, sid in [("series", replay.series)] + [("context", c) for c in replay.context]:
+        if sid not in shipped_series():
+            problems.append(FileProblem(str(p), 0, field, f"unknown series {sid!r}"))
     if problems:
         raise ReplayInvalidError(problems)
     return replay
@@ -120,22 +124,39 @@ def _delay_days(policy: Policy, sender: str, recipient: str, when: dt.datetime) 
     return math.inf
 
 
+def public_alarm(series: Series, control: Measure) -> int | None:
+    """The month (index) of the detector's first alarm about the control, if any.
+
+    An alarm counts only on a figure of the month of the announcement or later, and
+    published no earlier than a month before the control took effect: an alarm on
+    earlier months is noise (often in simulated months), not news of the control, so
+    the detector is rearmed and watches on.
+    """
+    det = ShockDetector()
+    announced = control.announced.strftime("%Y-%m")
+    for k, value in enumerate(series.values):
+        if det.update(value):
+            if (series.months[k] >= announced and series.available_on(k)
+                    >= control.effective - dt.timedelta(days=31)):
+                return k
+            det.rearm()
+    return None
+
+
 def run_once(replay: Replay, seed: int,
-             regimes: tuple[str, ...] = DEFAULT_REGIMES) -> RunResult:
+             regimes: tuple[str, ...] = DEFAULT_REGIMES,
+             policies: Mapping[str, Policy | None] | None = None) -> RunResult:
+    """One seeded run. ``policies`` maps a regime label to its policy (None: nobody
+    shares) when the caller resolves labels itself (``trilink compare`` does)."""
     control = next(m for m in shipped_controls().measures if m.id == replay.control)
     effective = control.effective
     series = build(shipped_series()[replay.series], seed)
-    det = ShockDetector()
+    k_alarm = public_alarm(series, control)
     public_day = math.inf
     alarm_month = None
-    for k, value in enumerate(series.values):
-        if det.update(value):
-            day = series.available_on(k)
-            if day >= effective - dt.timedelta(days=31):
-                public_day = float((day - effective).days)
-                alarm_month = series.months[k]
-                break
-            det.rearm()  # an alarm months before the event is not about it
+    if k_alarm is not None:
+        public_day = float((series.available_on(k_alarm) - effective).days)
+        alarm_month = series.months[k_alarm]
     rng = np.random.default_rng([seed, 7, sum(map(ord, replay.id))])
     private = [(p.observer, float(p.median_days * math.exp(rng.normal(0, p.sigma))))
                for p in replay.private]
@@ -143,7 +164,7 @@ def run_once(replay: Replay, seed: int,
     start = dt.datetime(effective.year, effective.month, effective.day, tzinfo=dt.UTC)
     warn: dict[str, dict[str, float]] = {r: {} for r in regimes}
     for label in regimes:
-        policy = _policies(label)
+        policy = policies[label] if policies is not None else _policies(label)
         for n in replay.nations:
             heard = [d for who, d in private if who == n]
             if policy is not None:

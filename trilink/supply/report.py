@@ -7,24 +7,33 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from trilink.supply.controls import changes_between, shipped_controls
-from trilink.supply.detect import ShockDetector
-from trilink.supply.replay import load_replay
+from trilink.supply.replay import load_replay, public_alarm
 from trilink.supply.series import Series, build, shipped_series
 
 BLUE, ORANGE, VERMILION, GREY = "#0072B2", "#E69F00", "#D55E00", "#777777"
 
 
-def _month_x(series: Series, month: str, x0: float, width: float) -> float:
-    k = series.months.index(month) if month in series.months else 0
-    return x0 + width * k / max(1, len(series.months) - 1)
+def _month_x(months: Sequence[str], month: str, x0: float, width: float) -> float:
+    k = months.index(month) if month in months else 0
+    return x0 + width * k / max(1, len(months) - 1)
 
 
 def series_svg(series: Series, marks: dict[str, str]) -> str:
+    return plain_series_svg(series.spec.id, series.spec.unit, series.months, series.values,
+                            series.published, marks)
+
+
+def plain_series_svg(sid: str, unit: str, months: Sequence[str], values: Sequence[float],
+                     published: Sequence[bool], marks: Mapping[str, str]) -> str:
+    """A monthly series on a log axis: published months filled, simulated ones hollow
+    (each dot's tooltip says which); ``marks`` (month → label) drawn as dashed lines,
+    vermilion for labels starting "alarm" or "warned", orange otherwise."""
     w, h, x0, y0, pw, ph = 760, 260, 60, 20, 680, 200
-    logs = [math.log10(max(v, 1e-3)) for v in series.values]
+    logs = [math.log10(max(v, 1e-3)) for v in values]
     lo, hi = math.floor(min(logs)), math.ceil(max(logs))
     hi = hi if hi > lo else lo + 1
 
@@ -32,36 +41,53 @@ def series_svg(series: Series, marks: dict[str, str]) -> str:
         return y0 + ph * (1 - (math.log10(max(v, 1e-3)) - lo) / (hi - lo))
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-           f'aria-label="{escape(series.spec.id)}">']
+           f'aria-label="{escape(sid)}">']
     for e in range(lo, hi + 1):
         yy = y0 + ph * (1 - (e - lo) / (hi - lo))
         out.append(f'<line x1="{x0}" y1="{yy:.1f}" x2="{x0 + pw}" y2="{yy:.1f}" stroke="#ddd"/>'
-                   f'<text x="4" y="{yy + 4:.1f}" font-size="11">1e{e} {escape(series.spec.unit)}'
+                   f'<text x="4" y="{yy + 4:.1f}" font-size="11">1e{e} {escape(unit)}'
                    "</text>")
-    pts = [(_month_x(series, m, x0, pw), y(v)) for m, v in zip(series.months, series.values,
+    pts = [(_month_x(months, m, x0, pw), y(v)) for m, v in zip(months, values,
                                                                 strict=True)]
     out.append('<polyline fill="none" stroke="' + BLUE + '" stroke-width="1.5" points="'
                + " ".join(f"{a:.1f},{b:.1f}" for a, b in pts) + '"/>')
-    for (a, b), pub, m, v in zip(pts, series.published, series.months, series.values,
-                                 strict=True):
+    for (a, b), pub, m, v in zip(pts, published, months, values, strict=True):
         fill = BLUE if pub else "white"
-        tip = f"{m}: {v:g} {series.spec.unit} ({'published' if pub else 'SIMULATED'})"
+        tip = f"{m}: {v:g} {unit} ({'published' if pub else 'SIMULATED'})"
         out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{fill}" stroke="{BLUE}">'
                    f"<title>{escape(tip)}</title></circle>")
-    for month, label in marks.items():
-        if month not in series.months:
-            continue
-        xx = _month_x(series, month, x0, pw)
-        colour = VERMILION if label.startswith("alarm") else ORANGE
+    shown = [(m, label) for m, label in marks.items() if m in months]
+    for j, (month, label) in enumerate(shown):
+        xx = _month_x(months, month, x0, pw)
+        colour = VERMILION if label.startswith(("alarm", "warned")) else ORANGE
+        ty = y0 + 12 + 13 * (j % 4)  # staggered: marks in adjacent months stay legible
         out.append(f'<line x1="{xx:.1f}" y1="{y0}" x2="{xx:.1f}" y2="{y0 + ph}" '
                    f'stroke="{colour}" stroke-dasharray="4,3"/>'
-                   f'<text x="{xx + 3:.1f}" y="{y0 + 12}" font-size="11" fill="{colour}">'
+                   f'<text x="{xx + 3:.1f}" y="{ty}" font-size="11" fill="{colour}">'
                    f"{escape(label)}</text>")
-    for k in range(0, len(series.months), 6):
-        xx = _month_x(series, series.months[k], x0, pw)
+    for k in range(0, len(months), 6):
+        xx = _month_x(months, months[k], x0, pw)
         out.append(f'<text x="{xx - 16:.1f}" y="{y0 + ph + 16}" font-size="11">'
-                   f"{series.months[k]}</text>")
+                   f"{months[k]}</text>")
     out.append("</svg>")
+    return "".join(out)
+
+
+def context_html(ids: Sequence[str], seed: int, marks: Mapping[str, str]) -> str:
+    """Series shown beside a replay as context (prices, inventories), not watched."""
+    out = []
+    for sid in ids:
+        c = build(shipped_series()[sid], seed)
+        n_sim = c.published.count(False)
+        note = (f'<p class="sim"><b>SIMULATED in part.</b> {n_sim} of the {len(c.months)} '
+                "months are simulated (hollow dots), interpolated between the reported "
+                "figures with noise.</p>") if n_sim else ""
+        items = "".join(f"<li>{p.month}: {p.value:g} {escape(c.spec.unit)} — "
+                        f"<a href=\"{escape(p.source)}\">source</a></li>"
+                        for p in c.spec.published)
+        out.append(f"<h2>Context ({escape(c.spec.measure)}, not watched): "
+                   f"{escape(c.spec.good)}</h2>{note}"
+                   f"{series_svg(c, dict(marks))}<ul>{items}</ul>")
     return "".join(out)
 
 
@@ -69,13 +95,8 @@ def replay_html(name: str, doc: dict[str, object], seed: int = 0) -> str:
     replay = load_replay(name)
     control = next(m for m in shipped_controls().measures if m.id == replay.control)
     series = build(shipped_series()[replay.series], seed)
-    det, alarm = ShockDetector(), None
-    for k, v in enumerate(series.values):
-        if det.update(v):
-            if series.available_on(k) >= control.effective - dt.timedelta(days=31):
-                alarm = series.months[k]
-                break
-            det.rearm()
+    k_alarm = public_alarm(series, control)
+    alarm = None if k_alarm is None else series.months[k_alarm]
     marks = {control.announced.strftime("%Y-%m"): "announced",
              control.effective.strftime("%Y-%m"): "in force"}
     if alarm:
@@ -130,5 +151,6 @@ for r in regimes)}{''.join(f"<th>{escape(r)} − {escape(base)}</th>" for r in r
 <h2>Control-list changes around the event</h2>
 <table><tr><th>in force</th><th>by</th><th>what</th><th></th></tr>{changes}</table>
 <h2>Published figures</h2><ul>{''.join(published)}</ul>
+{context_html(replay.context, seed, marks)}
 </body></html>
 """

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -52,6 +53,7 @@ class Published(BaseModel):
 class SeriesSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
+    measure: Literal["trade", "price", "inventory"] = "trade"
     good: str
     hs6: str
     reporter: str
