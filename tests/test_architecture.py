@@ -178,3 +178,19 @@ def test_the_node_and_what_it_runs_never_import_a_driver() -> None:
     bad = [f"{e.source}:{e.line} imports {e.target}" for e in edges()
            if package_of(e.source) in LOWER and package_of(e.target) in DRIVERS]
     assert bad == []
+
+
+def test_every_scenario_driver_builds_its_watch_in_one_place() -> None:
+    """`trilink run`, `trilink live` and the dashboard's replays watch a scenario alike
+    (consultation rules, announced exercise launches): only
+    :func:`trilink.sim.run.scenario_watch` makes a WatchConfig. A live exercise once
+    warned without its drill marks because the live launcher built its own."""
+    makers = sorted(str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py")
+                    if p.name != "watch.py" and "WatchConfig(" in p.read_text(encoding="utf-8"))
+    assert makers == ["sim/run.py"], makers
+    from trilink.sim.run import scenario_watch
+    from trilink.sim.scenario import load_scenario
+
+    sc = load_scenario("exercise-pacific-dragon-2024")
+    assert sc.epoch is not None
+    assert scenario_watch(sc, sc.epoch, ("USA", "JPN", "KOR"), 600.0).announced

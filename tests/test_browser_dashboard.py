@@ -173,6 +173,8 @@ def test_map_shows_the_tracks_and_a_warning_arrives_as_it_is_issued(browser: Any
     issued = env.publish_until(first_warning + 2.0)
     alert = next(json.loads(e.data) for e in issued if json.loads(e.data)["kind"] == "warning")
     page.wait_for_selector(f"#warnings li[data-id='{alert['id']}']", timeout=WAIT_MS)
+    # Simulated warnings are CAP status Exercise: the page says EXERCISE, not in colour only.
+    assert page.inner_text("#exercise-banner:not([hidden])").startswith("EXERCISE")
     arrivals = page.evaluate("window.trilink.arrivals")[before:]
     kinds = [a["kind"] for a in arrivals]
     assert "warning" in kinds

@@ -15,22 +15,47 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import nats
+from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from trilink.bus.base import Delivery
+from trilink.errors import TrilinkError
 
 PRIORITIES = (1, 0)  # hotline first
+DUPLICATE_WINDOW_S = 120.0
+
+
+class BusError(TrilinkError, RuntimeError):
+    """The bus cannot work on this server (one line: which stream and why)."""
+
+
+def outbox_config(sender: str, duplicate_window_s: float = DUPLICATE_WINDOW_S
+                  ) -> StreamConfig:
+    return StreamConfig(name=f"OUTBOX_{sender}", subjects=[f"trilink.{sender}.>"],
+                        duplicate_window=duplicate_window_s)
+
+
+async def provision_outbox(js: Any, sender: str,
+                           duplicate_window_s: float = DUPLICATE_WINDOW_S) -> None:
+    """Create ``OUTBOX_<SENDER>`` (or keep it), as its nation's admin does before the
+    nodes start."""
+    try:
+        await js.stream_info(f"OUTBOX_{sender}")
+    except NotFoundError:
+        await js.add_stream(outbox_config(sender, duplicate_window_s))
 
 
 class NatsBus:
     """:class:`trilink.bus.base.Bus` over NATS JetStream; create with :meth:`connect`."""
 
     def __init__(self, nc: Any, nations: Sequence[str], ack_wait_s: float,
-                 duplicate_window_s: float) -> None:
+                 duplicate_window_s: float, api_timeout_s: float = 5.0) -> None:
         self._nc = nc
-        self._js = nc.jetstream()
+        # api_timeout_s: how long a JetStream API request may go unanswered (a refused
+        # one is never answered).
+        self._js = nc.jetstream(timeout=api_timeout_s)
         self.nations = tuple(nations)
         self.ack_wait_s = ack_wait_s
         self.duplicate_window_s = duplicate_window_s
@@ -42,8 +67,10 @@ class NatsBus:
 
     @classmethod
     async def connect(cls, url: str, nations: Sequence[str], ack_wait_s: float = 30.0,
-                      duplicate_window_s: float = 120.0) -> NatsBus:
-        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=3)
+                      duplicate_window_s: float = DUPLICATE_WINDOW_S,
+                      **options: Any) -> NatsBus:
+        """``options`` go to ``nats.connect`` (e.g. ``nkeys_seed``, ``inbox_prefix``)."""
+        nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=3, **options)
         bus = cls(nc, nations, ack_wait_s, duplicate_window_s)
         for sender in bus.nations:
             await bus._ensure_stream(sender)
@@ -56,9 +83,14 @@ class NatsBus:
         try:
             await self._js.stream_info(name)
         except NotFoundError:
-            await self._js.add_stream(StreamConfig(
-                name=name, subjects=[f"trilink.{sender}.>"],
-                duplicate_window=self.duplicate_window_s))
+            # A development server lets anyone create it; with per-nation users only the
+            # sender's admin may, and the refused request goes unanswered.
+            try:
+                await self._js.add_stream(outbox_config(sender, self.duplicate_window_s))
+            except (TimeoutError, NatsTimeoutError, NoRespondersError):
+                raise BusError(f"{name}: no such stream on the server, and this client may "
+                               f"not create it (its admin provisions it: see "
+                               "docs/deployment.md)") from None
         self._streams.add(name)
 
     async def send(self, sender: str, recipient: str, msg_id: str, data: bytes,

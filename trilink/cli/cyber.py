@@ -232,15 +232,18 @@ def request_batches(objs: list[object]) -> list[list[object]]:
 
 
 def _control(nation: str, nats: str, timeout_s: float,
-             requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+             requests: list[dict[str, Any]], creds: Path | None = None) -> list[dict[str, Any]]:
     """Control requests to ``nation``'s running node, signed with TRILINK_OPERATOR_KEY when
-    set (a node run with --operators answers signed requests only); its replies."""
+    set (a node run with --operators answers signed requests only), as the nation's
+    operator NATS user with ``creds`` (``--nats-creds``); its replies."""
     import asyncio
     import time
 
     from trilink.live.client import LiveError, request
+    from trilink.live.natsconf import ROLE_OPERATOR, user_options
 
     positive(timeout_s, "--timeout-s")
+    options = user_options(creds, nation, ROLE_OPERATOR)
     key_file = os.environ.get("TRILINK_OPERATOR_KEY")
     signer = None
     if key_file:
@@ -257,7 +260,7 @@ def _control(nation: str, nats: str, timeout_s: float,
         replies = []
         for req in requests:
             body = req if signer is None else sign_request(req, *signer, time.time_ns())
-            reply = await request(nats, nation, body, timeout_s)
+            reply = await request(nats, nation, body, timeout_s, **options)
             if not reply["ok"]:
                 fail(f"{nation}: {reply.get('error')}")
             replies.append(reply)
@@ -269,12 +272,18 @@ def _control(nation: str, nats: str, timeout_s: float,
         fail(str(exc).replace("--node:", "--nation:", 1))
 
 
+CredsOpt = Annotated[Path | None, typer.Option(
+    "--nats-creds", help="folder from `trilink keys nats` (or its <NATION>/ folder): ask as "
+         "the nation's operator user (default: no credentials, a development server)")]
+
+
 @cyber_app.command("publish")
 def cyber_publish(
     file: Annotated[Path, typer.Argument(help="a STIX 2.1 bundle or a MISP event (JSON)")],
     nation: Annotated[str, typer.Option(help="the publishing nation: its running node "
                                         "(`trilink node --cyber`) gets the objects")],
     nats: Annotated[str, typer.Option(help="NATS server URL")] = NATS_DEFAULT,
+    nats_creds: CredsOpt = None,
     rel_to: Annotated[str | None, typer.Option(
         "--rel-to", help="released to, e.g. USA,KOR (default: every nation of the node)")
     ] = None,
@@ -295,7 +304,7 @@ def cyber_publish(
     requests: list[dict[str, Any]] = [
         {"op": "cyber_submit", "objects": b, **({"rel_to": rel} if rel else {})}
         for b in request_batches(objs)]
-    replies = _control(who, nats, timeout_s, requests)
+    replies = _control(who, nats, timeout_s, requests, nats_creds)
     stored = [i for r in replies for i in r["stored"]]
     refused = [p for r in replies for p in r["refused"]]
     sent: dict[str, int] = {}
@@ -327,13 +336,14 @@ def cyber_publish(
 def cyber_status(
     nation: Annotated[str, typer.Option(help="the nation whose running node to ask")],
     nats: Annotated[str, typer.Option(help="NATS server URL")] = NATS_DEFAULT,
+    nats_creds: CredsOpt = None,
     timeout_s: Annotated[float, typer.Option("--timeout-s", help="wait this long for the "
                                              "node")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """What NATION's live node holds: STIX objects by originator, refusals so far."""
     who = nation_flag(nation, "--nation")
-    r = _control(who, nats, timeout_s, [{"op": "cyber_status"}])[0]
+    r = _control(who, nats, timeout_s, [{"op": "cyber_status"}], nats_creds)[0]
     if as_json:
         emit_json(r)
         return

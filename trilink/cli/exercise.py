@@ -95,8 +95,9 @@ def exercise_score(
     if as_json:
         emit_json(doc)
         return
-    say(f"{doc['run']['scenario']}: {doc['met']} objective(s) met, {doc['not_met']} not met "
-        f"-> {out_dir / 'after_action.html'}")
+    unmeasured = f", {doc['not_measured']} not measured" if doc["not_measured"] else ""
+    say(f"{doc['run']['scenario']}: {doc['met']} objective(s) met, {doc['not_met']} not met"
+        f"{unmeasured} -> {out_dir / 'after_action.html'}")
     for o in doc["objectives"]:
         verdict = {True: "met", False: "NOT MET", None: "not measured"}[o["met"]]
         say(f"  {o['id']}: {verdict} ({o['why']})")

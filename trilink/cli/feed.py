@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,6 +18,10 @@ def feed(
     start_unix: Annotated[float | None, typer.Option(
         "--start-unix", help="wall time (Unix s) of scenario second 0 (default: in 2 s)")
     ] = None,
+    nats_creds: Annotated[Path | None, typer.Option(
+        "--nats-creds", help="folder from `trilink keys nats`: each nation's scans go out "
+             "as that nation's sensor user (default: no credentials, a development "
+             "server)")] = None,
 ) -> None:
     """Publish every radar scan of the scenario on trilink.sensor.<NATION>.<SENSOR_ID>
     when the scenario clock (x SPEED) reaches it. Nodes that should follow it run with
@@ -24,7 +29,8 @@ def feed(
     import asyncio
     import time
 
-    from trilink.live.client import LiveError, check_url, connect
+    from trilink.live.client import LiveError, PerNation, check_url
+    from trilink.live.natsconf import ROLE_SENSOR, user_options
     from trilink.live.replay import (
         ScenarioClock,
         publish_feed,
@@ -41,9 +47,12 @@ def feed(
     except LiveError as exc:
         fail(str(exc))
     sc = load_scenario(scenario)
+    nations = scenario_nations(sc)
+    # Checked before the simulation: a bad folder is one line at once.
+    options = {n: user_options(nats_creds, n, ROLE_SENSOR) for n in nations}
     truth = scenario_truth(sc)
     assert truth.epoch is not None
-    scans = scenario_scans(truth, scenario_nations(sc), seed)
+    scans = scenario_scans(truth, nations, seed)
     clock = ScenarioClock(truth.epoch, time.time() + 2.0 if start_unix is None else start_unix,
                           speed)
     say(f"{sc.id}: {len(scans)} scans over {truth.end_t_s:.0f} s; scenario clock: "
@@ -51,7 +60,7 @@ def feed(
         f"--speed {speed:g}")
 
     async def go() -> int:
-        nc = await connect(nats, name="trilink-feed")
+        nc = await PerNation.open(nats, nations, "trilink-feed", options.__getitem__)
         try:
             return await publish_feed(nc, scans, clock)
         finally:

@@ -32,19 +32,26 @@ TimeoutOpt = Annotated[float, typer.Option("--timeout-s", help="wait this long f
 AuthorityOpt = Annotated[str | None, typer.Option(
     help="who acts: joint_staff, defence_ministry, foreign_ministry, nsa, leader_office")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="the node's JSON reply on stdout")]
+CredsOpt = Annotated[Path | None, typer.Option(
+    "--nats-creds", help="folder from `trilink keys nats` (or its <NATION>/ folder): ask as "
+         "the nation's operator user (default: no credentials, a development server)")]
 ConsultationArg = Annotated[str, typer.Argument(help="consultation id, e.g. JPN-1")]
 StatementArg = Annotated[str, typer.Argument(help="statement id, e.g. S1 or JPN-1/S1")]
 
 
-def _ask(node_: str, nats: str, timeout_s: float, request: dict[str, Any]) -> dict[str, Any]:
-    """One control request to a running node; its reply (exit 2 with one line if not ok)."""
+def _ask(node_: str, nats: str, creds: Path | None, timeout_s: float,
+         request: dict[str, Any]) -> dict[str, Any]:
+    """One control request to a running node; its reply (exit 2 with one line if not ok).
+    ``creds`` (``--nats-creds``): connect as the nation's operator user."""
     import asyncio
 
     from trilink.live.client import LiveError
     from trilink.live.client import request as ask
+    from trilink.live.natsconf import ROLE_OPERATOR, user_options
 
     me = nation_flag(node_, "--node")
     positive(timeout_s, "--timeout-s")
+    options = user_options(creds, me, ROLE_OPERATOR)
     if request.get("authority") is None:
         request.pop("authority", None)
     key_file = os.environ.get("TRILINK_OPERATOR_KEY")
@@ -59,7 +66,7 @@ def _ask(node_: str, nats: str, timeout_s: float, request: dict[str, Any]) -> di
             fail(f"TRILINK_OPERATOR_KEY: {exc}")
         request = sign_request(request, oid, key, time.time_ns())
     try:
-        reply = asyncio.run(ask(nats, me, request, timeout_s))
+        reply = asyncio.run(ask(nats, me, request, timeout_s, **options))
     except LiveError as exc:
         fail(str(exc))
     if not reply["ok"]:
@@ -78,10 +85,10 @@ def _posted(reply: dict[str, Any], as_json: bool) -> None:
 
 
 @hotline_app.command("status")
-def hotline_status(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT,
+def hotline_status(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, nats_creds: CredsOpt = None,
                    timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Is the node up? Its nations, policy, consultations and pending posts."""
-    r = _ask(node, nats, timeout_s, {"op": "status"})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "status"})
     if as_json:
         emit_json(r)
         return
@@ -94,7 +101,7 @@ def hotline_open(
     node: NodeOpt,
     parties: Annotated[str, typer.Option(help="the other parties, e.g. USA,KOR")],
     topic: Annotated[str, typer.Option(help="what the consultation is about")],
-    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+    nats: NatsOpt = NATS_DEFAULT, nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
     trigger: Annotated[str, typer.Option(help="what triggered it (free text)")] = "",
     timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False,
 ) -> None:
@@ -105,8 +112,8 @@ def hotline_open(
         others = list(parse_nations(parties, "--parties"))
     except ValueError as exc:
         fail(str(exc))
-    r = _ask(node, nats, timeout_s, {"op": "open", "parties": others, "topic": topic,
-                                     "authority": authority, "trigger": trigger})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "open", "parties": others, "topic": topic,
+                                                 "authority": authority, "trigger": trigger})
     if as_json:
         emit_json(r)
     else:
@@ -115,31 +122,36 @@ def hotline_open(
 
 @hotline_app.command("join")
 def hotline_join(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = NATS_DEFAULT,
+                 nats_creds: CredsOpt = None,
                  authority: AuthorityOpt = None, timeout_s: TimeoutOpt = 5.0,
                  as_json: JsonOpt = False) -> None:
     """Join a consultation another party opened; prints the post's id."""
-    _posted(_ask(node, nats, timeout_s, {"op": "join", "consultation": consultation,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "join", "consultation": consultation,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("send")
 @hotline_app.command("say")
 def hotline_say(node: NodeOpt, consultation: ConsultationArg,
                 text: Annotated[str, typer.Argument(help="what to say")],
-                nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                nats: NatsOpt = NATS_DEFAULT,
+                nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                 timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Post a message to a consultation (``send`` is the same command); prints its id."""
-    _posted(_ask(node, nats, timeout_s, {"op": "say", "consultation": consultation,
-                                         "text": text, "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "say", "consultation": consultation,
+                                                     "text": text, "authority": authority}),
+            as_json)
 
 
 @hotline_app.command("read")
 def hotline_read(node: NodeOpt,
                  msg_ids: Annotated[list[str], typer.Argument(help="ids of delivered posts")],
-                 nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                 nats: NatsOpt = NATS_DEFAULT,
+                 nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                  timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Mark delivered posts read: the node sends read acknowledgements to their senders."""
-    r = _ask(node, nats, timeout_s, {"op": "read", "msg_ids": msg_ids, "authority": authority})
+    r = _ask(node, nats, nats_creds, timeout_s,
+             {"op": "read", "msg_ids": msg_ids, "authority": authority})
     if as_json:
         emit_json(r)
         return
@@ -150,12 +162,13 @@ def hotline_read(node: NodeOpt,
 
 
 @hotline_app.command("list")
-def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, timeout_s: TimeoutOpt = 5.0,
+def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT,
+                 nats_creds: CredsOpt = None, timeout_s: TimeoutOpt = 5.0,
                  as_json: JsonOpt = False) -> None:
     """The node's consultations: state, posts, unread."""
     from rich.markup import escape
 
-    r = _ask(node, nats, timeout_s, {"op": "list"})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "list"})
     if as_json:
         emit_json(r["consultations"])
         return
@@ -170,11 +183,12 @@ def hotline_list(node: NodeOpt, nats: NatsOpt = NATS_DEFAULT, timeout_s: Timeout
 
 @hotline_app.command("show")
 def hotline_show(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = NATS_DEFAULT,
+                 nats_creds: CredsOpt = None,
                  timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """A consultation's transcript in the agreed order, its statements and escalations."""
     from rich.markup import escape
 
-    r = _ask(node, nats, timeout_s, {"op": "show", "consultation": consultation})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "show", "consultation": consultation})
     if as_json:
         emit_json({k: v for k, v in r.items() if k != "ok"})
         return
@@ -211,11 +225,12 @@ def hotline_show(node: NodeOpt, consultation: ConsultationArg, nats: NatsOpt = N
 @hotline_app.command("draft")
 def hotline_draft(node: NodeOpt, consultation: ConsultationArg,
                   text: Annotated[str, typer.Argument(help="the statement's text")],
-                  nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                  nats: NatsOpt = NATS_DEFAULT,
+                  nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                   timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Draft a joint statement (and approve it); prints the statement id."""
-    r = _ask(node, nats, timeout_s, {"op": "draft", "consultation": consultation,
-                                     "text": text, "authority": authority})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "draft", "consultation": consultation,
+                                                 "text": text, "authority": authority})
     if as_json:
         emit_json(r)
     else:
@@ -225,43 +240,48 @@ def hotline_draft(node: NodeOpt, consultation: ConsultationArg,
 @hotline_app.command("amend")
 def hotline_amend(node: NodeOpt, consultation: ConsultationArg, statement_id: StatementArg,
                   text: Annotated[str, typer.Argument(help="the new text")],
-                  nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                  nats: NatsOpt = NATS_DEFAULT,
+                  nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                   timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Amend a statement to a new version (and approve it)."""
-    _posted(_ask(node, nats, timeout_s, {"op": "amend", "consultation": consultation,
-                                         "statement_id": statement_id, "text": text,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "amend", "consultation": consultation,
+                                                     "statement_id": statement_id, "text": text,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("approve")
 def hotline_approve(node: NodeOpt, consultation: ConsultationArg, statement_id: StatementArg,
-                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    nats: NatsOpt = NATS_DEFAULT,
+                    nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                     timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Sign the statement's current version."""
-    _posted(_ask(node, nats, timeout_s, {"op": "approve", "consultation": consultation,
-                                         "statement_id": statement_id,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "approve", "consultation": consultation,
+                                                     "statement_id": statement_id,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("decline")
 def hotline_decline(node: NodeOpt, consultation: ConsultationArg, statement_id: StatementArg,
                     reason: Annotated[str, typer.Option(help="why (goes in the record)")] = "",
-                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    nats: NatsOpt = NATS_DEFAULT,
+                    nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                     timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Decline to sign a statement (signed, final)."""
-    _posted(_ask(node, nats, timeout_s, {"op": "decline", "consultation": consultation,
-                                         "statement_id": statement_id, "reason": reason,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "decline", "consultation": consultation,
+                                                     "statement_id": statement_id, "reason": reason,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("conclude")
 def hotline_conclude(node: NodeOpt, consultation: ConsultationArg,
                      reason: Annotated[str, typer.Option(help="why (goes in the record)")] = "",
-                     nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                     nats: NatsOpt = NATS_DEFAULT,
+                     nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                      timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Conclude a consultation."""
-    _posted(_ask(node, nats, timeout_s, {"op": "conclude", "consultation": consultation,
-                                         "reason": reason, "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s,
+                 {"op": "conclude", "consultation": consultation, "reason": reason,
+                  "authority": authority}), as_json)
 
 
 @hotline_app.command("propose")
@@ -270,35 +290,38 @@ def hotline_propose(node: NodeOpt, consultation: ConsultationArg,
                     tag: Annotated[str, typer.Option(
                         help="tag of the consent rules, e.g. combat-operations-from-japan")],
                     description: Annotated[str, typer.Option(help="what the action is")],
-                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    nats: NatsOpt = NATS_DEFAULT,
+                    nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                     timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Propose an action that may need partners' prior consent."""
-    _posted(_ask(node, nats, timeout_s, {"op": "propose", "consultation": consultation,
-                                         "action_id": action_id, "tag": tag,
-                                         "description": description,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "propose", "consultation": consultation,
+                                                     "action_id": action_id, "tag": tag,
+                                                     "description": description,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("consent")
 def hotline_consent(node: NodeOpt, consultation: ConsultationArg,
                     action_id: Annotated[str, typer.Argument(help="the proposed action")],
-                    nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                    nats: NatsOpt = NATS_DEFAULT,
+                    nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                     timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Give this nation's signed consent to a proposed action."""
-    _posted(_ask(node, nats, timeout_s, {"op": "consent", "consultation": consultation,
-                                         "action_id": action_id,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s, {"op": "consent", "consultation": consultation,
+                                                     "action_id": action_id,
+                                                     "authority": authority}), as_json)
 
 
 @hotline_app.command("authorise")
 def hotline_authorise(node: NodeOpt, consultation: ConsultationArg,
                       action_id: Annotated[str, typer.Argument(help="the proposed action")],
-                      nats: NatsOpt = NATS_DEFAULT, authority: AuthorityOpt = None,
+                      nats: NatsOpt = NATS_DEFAULT,
+                      nats_creds: CredsOpt = None, authority: AuthorityOpt = None,
                       timeout_s: TimeoutOpt = 5.0, as_json: JsonOpt = False) -> None:
     """Mark one's own proposed action authorised (refused without every consent)."""
-    _posted(_ask(node, nats, timeout_s, {"op": "authorise", "consultation": consultation,
-                                         "action_id": action_id,
-                                         "authority": authority}), as_json)
+    _posted(_ask(node, nats, nats_creds, timeout_s,
+                 {"op": "authorise", "consultation": consultation,
+                  "action_id": action_id, "authority": authority}), as_json)
 
 
 @hotline_app.command("statement")
@@ -307,11 +330,11 @@ def hotline_statement(
     file: Annotated[Path, typer.Argument(help="where to write the statement (JSON)")],
     statement_id: Annotated[str | None, typer.Option(
         help="which statement (default: the only released one)")] = None,
-    nats: NatsOpt = NATS_DEFAULT, timeout_s: TimeoutOpt = 5.0,
+    nats: NatsOpt = NATS_DEFAULT, nats_creds: CredsOpt = None, timeout_s: TimeoutOpt = 5.0,
 ) -> None:
     """Export a released joint statement with its signatures (for `hotline verify`)."""
-    r = _ask(node, nats, timeout_s, {"op": "statement", "consultation": consultation,
-                                     "statement_id": statement_id})
+    r = _ask(node, nats, nats_creds, timeout_s, {"op": "statement", "consultation": consultation,
+                                                 "statement_id": statement_id})
     doc = r["document"]
     try:
         file.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")

@@ -35,7 +35,9 @@ def live(
         "--hold", help="with --serve: keep the dashboards up on the end state until "
                        "Ctrl-C (implies --serve)")] = False,
 ) -> None:
-    """Replay a scenario live: an embedded nats-server (JetStream), one node process per
+    """Replay a scenario live: an embedded nats-server (JetStream; every client
+    authenticates as its nation's node, sensor, operator or dashboard user, with keys
+    that never leave the run's temporary folder), one node process per
     nation fed by the scenario's simulated sensors on the wall clock (x SPEED); writes
     summary.json (as `trilink run`), alerts/*.xml, audit/<NATION>.sqlite and
     nodes/<NATION>.node.json. With --serve, prints each nation's dashboard URL and the

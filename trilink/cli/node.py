@@ -46,17 +46,33 @@ def node(
     cyber: Annotated[bool, typer.Option(
         "--cyber", help="carry the cyber kind: STIX 2.1 indicators shared under the "
              "agreements and TLP (operators publish with `trilink cyber publish`)")] = False,
+    nats_creds: Annotated[Path | None, typer.Option(
+        "--nats-creds", help="folder from `trilink keys nats` (or its <NATION>/ folder): "
+             "connect as the nation's node user (default: no credentials, a development "
+             "server)")] = None,
+    taxii_port: Annotated[int | None, typer.Option(
+        "--taxii-port", help="with --cyber: serve the node's TAXII 2.1 on this port "
+             "(0: any free port; discovery at /taxii2/)")] = None,
+    taxii_users: Annotated[Path | None, typer.Option(
+        "--taxii-users", help="with --taxii-port: taxii_users.json from `trilink keys "
+             "taxii` (who may call, per nation)")] = None,
+    taxii_host: Annotated[str, typer.Option(
+        "--taxii-host", help="with --taxii-port: the address to listen on")] = "127.0.0.1",
 ) -> None:
     """Run a national node live over NATS until Ctrl-C or SIGTERM: its own nation's
     sensors in (trilink.sensor.<NATION>.*), partners' envelopes in, tracks shared, CAP
     warnings out, hotline escalations on the wall clock, control API on
     trilink.ctl.<NATION>. With --epoch/--start-unix/--speed it follows a `trilink feed`
     replay's scenario clock. With --cyber it carries STIX indicators too (--regime may
-    then name a cyber regime, e.g. cyber-trilateral-2024)."""
+    then name a cyber regime, e.g. cyber-trilateral-2024), and with --taxii-port it
+    serves its indicators over TAXII 2.1, each nation's analysts seeing what the
+    agreements and TLP release to them."""
     import asyncio
     import sqlite3
     import time
 
+    from trilink.bus.nats import BusError
+    from trilink.errors import TrilinkError
     from trilink.hotline.desk import DeskConfig
     from trilink.live.client import LiveError, check_url
     from trilink.live.keys import KeyFileError, load_keys_dir
@@ -71,6 +87,24 @@ def node(
         check_url(nats)
     except LiveError as exc:
         fail(str(exc))
+    from trilink.live.natsconf import ROLE_NODE, user_options
+
+    nats_options = user_options(nats_creds, me, ROLE_NODE)
+    taxii_credentials = None
+    if taxii_port is not None or taxii_users is not None:
+        if not cyber:
+            fail("--taxii-port: the node serves TAXII only with --cyber")
+        if taxii_port is None or taxii_users is None:
+            fail("--taxii-port and --taxii-users go together (`trilink keys taxii` writes "
+                 "the users file)")
+        if not 0 <= taxii_port <= 65535:
+            fail(f"--taxii-port: expected 0-65535, got {taxii_port}")
+        from trilink.cyber.taxii import Credentials, TaxiiUsersError
+
+        try:
+            taxii_credentials = Credentials.from_file(taxii_users)
+        except TaxiiUsersError as exc:
+            fail(f"--taxii-users: {exc}")
     day = None
     if date is not None:
         try:
@@ -144,11 +178,22 @@ def node(
         import signal
 
         live = LiveNode(national, nats, log=show, sensors=True, alerts_dir=alerts,
-                        control_guard=guard,
+                        control_guard=guard, nats_options=nats_options,
                         recorder=recorder, hold_sends=clock is not None,
                         clock=time.time if clock is None else clock.unix_now,
                         speed=1.0 if clock is None else clock.speed)
         await live.start()
+        taxii = None
+        if taxii_credentials is not None and taxii_port is not None:
+            from trilink.cyber.plugin import mounted
+            from trilink.live.taxii import serve_taxii
+
+            plugin = mounted(national.plugins)
+            assert plugin is not None  # --cyber was checked above
+            taxii = serve_taxii(plugin, taxii_credentials,
+                                lambda: national.epoch + dt.timedelta(seconds=live.now_s()),
+                                taxii_host, taxii_port)
+            show(f"{me}: TAXII 2.1 at {taxii.url}/taxii2/")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -157,12 +202,14 @@ def node(
              f"ack deadline {ack_deadline_s:g} s{'; cyber kind' if cyber else ''}); "
              "Ctrl-C to stop")
         await stop.wait()
+        if taxii is not None:
+            taxii.stop()
         await live.stop()
         return live
 
     try:
         live = asyncio.run(serve())
-    except LiveError as exc:
+    except (LiveError, BusError, TrilinkError) as exc:  # TrilinkError: e.g. TAXII's port
         fail(str(exc))
     except KeyboardInterrupt:  # before the node was up
         complain(f"{me}: interrupted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,6 +23,11 @@ def serve(
              "(e.g. 2022-10-04-irbm-overflight)")] = None,
     speed: Annotated[float, typer.Option(help="with --replay: scenario seconds per "
                                               "wall-clock second")] = 10.0,
+    nats_creds: Annotated[Path | None, typer.Option(
+        "--nats-creds", help="folder from `trilink keys nats` (or its <NATION>/ folder): "
+             "read the picture as the nation's dashboard user, send hotline requests as its "
+             "operator user (--replay publishes as its node user; default: no credentials, "
+             "a development server)")] = None,
 ) -> None:
     """Serve the nation's dashboard (map, warnings, hotline) and REST/SSE API, read from
     the node's picture stream PICTURE_<NATION>; OpenAPI at /openapi.json."""
@@ -30,6 +35,7 @@ def serve(
 
     from trilink.live.client import LiveError, check_url
     from trilink.live.keys import KeyFileError, load_registry
+    from trilink.live.natsconf import ROLE_DASHBOARD, ROLE_NODE, user_options
     from trilink.web.server import ServeConfig, run
 
     me = nation_flag(nation, "--nation")
@@ -44,6 +50,9 @@ def serve(
         fail(str(exc))
     if me not in registry.nations():
         fail(f"--nation: {me} has no key in {keys / 'registry.json'}")
+    user_options(nats_creds, me, ROLE_DASHBOARD)  # checked now: one line, not at connect
+    # Only the node may publish its picture: a replay stands in for it.
+    replay_options = user_options(nats_creds, me, ROLE_NODE) if replay else {}
 
     def started(url: str) -> None:
         say(f"{me}: dashboard at {url} (log in with `trilink keys token --nation {me} "
@@ -53,9 +62,10 @@ def serve(
     async def main() -> None:
         feeder = None
         if replay is not None:
-            feeder = asyncio.create_task(_feed_replay(nats, me, replay, speed))
+            feeder = asyncio.create_task(_feed_replay(nats, me, replay, speed,
+                                                      replay_options))
         try:
-            await run(ServeConfig(me, nats, keys, host, port), started)
+            await run(ServeConfig(me, nats, keys, host, port, nats_creds), started)
         finally:
             if feeder is not None:
                 feeder.cancel()
@@ -70,7 +80,8 @@ def serve(
         pass
 
 
-async def _feed_replay(url: str, nation: str, scenario: str, speed: float) -> None:
+async def _feed_replay(url: str, nation: str, scenario: str, speed: float,
+                       options: dict[str, Any]) -> None:
     import asyncio
 
     from trilink.live.client import connect
@@ -79,7 +90,7 @@ async def _feed_replay(url: str, nation: str, scenario: str, speed: float) -> No
 
     # The simulation is CPU-bound: on a thread of its own, the server keeps answering.
     rep = await asyncio.to_thread(lambda: asyncio.run(simulate_replay(scenario)))
-    nc = await connect(url, name=f"trilink-replay-{nation}")
+    nc = await connect(url, name=f"trilink-replay-{nation}", **options)
     try:
         js = nc.jetstream()
         await ensure_picture_stream(js, nation)

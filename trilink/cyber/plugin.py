@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -41,20 +42,31 @@ class CyberPlugin:
         self.book = book
         self._queue: list[_Queued] = []
         self._n = 0
+        # The book is also read and written by a TAXII server on another thread
+        # (trilink.live.taxii): both sides hold this lock while they touch it.
+        self.lock = threading.RLock()
+        self._taxii_refusals: list[tuple[str, str]] = []
 
     def submit(self, objects: Iterable[object], rel_to: Iterable[str], at_s: float) -> None:
         """Queue the nation's own objects for publication at ``at_s``."""
-        heapq.heappush(self._queue, _Queued(at_s, self._n, list(objects),
-                                            tuple(sorted(set(rel_to)))))
-        self._n += 1
+        with self.lock:
+            heapq.heappush(self._queue, _Queued(at_s, self._n, list(objects),
+                                                tuple(sorted(set(rel_to)))))
+            self._n += 1
 
     def publish(self, objects: Iterable[object], rel_to: Iterable[str],
                 now_s: float) -> tuple[PluginOutput, BookOutput]:
         """Publish the nation's own objects now: what the node must seal and send (the
         node carries it, :meth:`trilink.node.NationalNode.carry`) and the book's account
         (stored, refused, shares, withheld) for the operator's reply."""
-        done = self.book.publish(objects, tuple(sorted(set(rel_to))), now_s)
-        return self._convert(done, now_s), done
+        with self.lock:
+            done = self.book.publish(objects, tuple(sorted(set(rel_to))), now_s)
+            return self._convert(done, now_s), done
+
+    def taxii_refused(self, caller: str, reason: str) -> None:
+        """A TAXII request the server refused (any thread): audited on the next tick."""
+        with self.lock:
+            self._taxii_refusals.append((caller, reason))
 
     def _convert(self, done: BookOutput, now_s: float, peer: str | None = None) -> PluginOutput:
         out = PluginOutput(events=list(done.events))
@@ -68,26 +80,35 @@ class CyberPlugin:
 
     def on_envelope(self, env: Envelope, now_s: float) -> PluginOutput:
         deliverer = env.via[-1] if env.via else env.sender
-        done = self.book.receive(env.payload, originator=env.originator, sender=deliverer,
-                                 via=tuple(env.via), rel_to=env.rel_to, now_s=now_s)
-        return self._convert(done, now_s, env.originator)
+        with self.lock:
+            done = self.book.receive(env.payload, originator=env.originator,
+                                     sender=deliverer, via=tuple(env.via), rel_to=env.rel_to,
+                                     now_s=now_s)
+            return self._convert(done, now_s, env.originator)
 
     def tick(self, now_s: float) -> PluginOutput:
         out = PluginOutput()
-        while self._queue and self._queue[0].at_s <= now_s:
-            q = heapq.heappop(self._queue)
-            out.extend(self._convert(self.book.publish(q.objects, q.rel_to, now_s), now_s))
-        if self.book.pending or self.book.pending_events:  # TAXII adds since the last tick
-            done = BookOutput(list(self.book.pending), [], list(self.book.pending_events))
-            self.book.pending.clear()
-            self.book.pending_events.clear()
-            out.extend(self._convert(done, now_s))
+        with self.lock:
+            while self._queue and self._queue[0].at_s <= now_s:
+                q = heapq.heappop(self._queue)
+                out.extend(self._convert(self.book.publish(q.objects, q.rel_to, now_s),
+                                         now_s))
+            if self.book.pending or self.book.pending_events:  # TAXII adds since last tick
+                done = BookOutput(list(self.book.pending), [], list(self.book.pending_events))
+                self.book.pending.clear()
+                self.book.pending_events.clear()
+                out.extend(self._convert(done, now_s))
+            for caller, reason in self._taxii_refusals:
+                out.notes.append(AuditNote(now_s, "rejected", None, Kind.CYBER_INDICATOR.value,
+                                           f"TAXII request by {caller} refused: {reason}"[:2000]))
+            self._taxii_refusals.clear()
         return out
 
     def next_wakeup_s(self) -> float | None:
-        if self.book.pending or self.book.pending_events:
-            return 0.0  # at once: a TAXII add waits for the node's next tick
-        return self._queue[0].at_s if self._queue else None
+        with self.lock:
+            if self.book.pending or self.book.pending_events or self._taxii_refusals:
+                return 0.0  # at once: a TAXII add waits for the node's next tick
+            return self._queue[0].at_s if self._queue else None
 
 
 def cyber_plugin(nation: str, nations: Iterable[str], policy: Policy, epoch: dt.datetime, *,

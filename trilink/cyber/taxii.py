@@ -24,7 +24,9 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
@@ -42,6 +44,7 @@ from trilink.cyber.store import (
     taxii_time,
 )
 from trilink.errors import TrilinkError
+from trilink.fileio import write_text_atomic
 from trilink.sharing.releasability import check_nation
 
 MEDIA_TAXII: Final = "application/taxii+json;version=2.1"
@@ -93,12 +96,80 @@ class Credentials:
             entries[user] = Credential(n, hashlib.sha256(secret.encode()).hexdigest())
         return cls(entries), handed
 
+    def to_json(self) -> str:
+        return json.dumps({"users": {u: {"nation": c.nation, "secret_sha256": c.secret_sha256}
+                                     for u, c in sorted(self._entries.items())}},
+                          indent=1, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_file(cls, path: Path) -> Credentials:
+        """A ``taxii_users.json`` (see :func:`write_taxii_users`), checked field by field."""
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise TaxiiUsersError(f"{path}: cannot read as JSON ({exc})") from None
+        users = doc.get("users") if isinstance(doc, dict) else None
+        if not isinstance(users, dict) or not users:
+            raise TaxiiUsersError(f"{path}: users: expected an object of user names")
+        entries: dict[str, Credential] = {}
+        for user, entry in users.items():
+            where = f"{path}: users.{user}"
+            if not isinstance(user, str) or not _USER_NAME.match(user):
+                raise TaxiiUsersError(f"{path}: users: {user!r} is not a user name")
+            if not isinstance(entry, dict) or set(entry) != {"nation", "secret_sha256"}:
+                raise TaxiiUsersError(f"{where}: expected exactly nation and secret_sha256")
+            nation, digest = entry["nation"], entry["secret_sha256"]
+            if not isinstance(digest, str) or not _SHA256.match(digest):
+                raise TaxiiUsersError(f"{where}.secret_sha256: expected 64 hex digits")
+            try:
+                entries[user] = Credential(check_nation(str(nation)), digest)
+            except ValueError as exc:
+                raise TaxiiUsersError(f"{where}.nation: {exc}") from None
+        return cls(entries)
+
     def nation_of(self, user: str, secret: str) -> str | None:
         entry = self._entries.get(user)
         digest = hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
         expected = entry.secret_sha256 if entry else "0" * 64
         ok = hmac.compare_digest(digest, expected)
         return entry.nation if entry is not None and ok else None
+
+
+class TaxiiUsersError(TrilinkError):
+    """A TAXII users or secret file that cannot be used (one line: file, field, why)."""
+
+
+USERS_FILE: Final = "taxii_users.json"
+SECRET_FILE: Final = "taxii.secret"
+
+
+def write_taxii_users(folder: Path, nations: list[str]) -> Path:
+    """New credentials, one per nation: ``folder/taxii_users.json`` (user names, nations
+    and SHA-256 digests only: what a server needs) and ``folder/<NATION>/taxii.secret``
+    (``user:secret``, mode 0600: what that nation's analysts need). Returns the users
+    file."""
+    creds, handed = Credentials.issue(nations)
+    folder.mkdir(parents=True, exist_ok=True)
+    for nation, (user, secret) in handed.items():
+        (folder / nation).mkdir(mode=0o700, exist_ok=True)
+        write_text_atomic(folder / nation / SECRET_FILE, f"{user}:{secret}\n", mode=0o600)
+    return write_text_atomic(folder / USERS_FILE, creds.to_json(), mode=0o644)
+
+
+def read_taxii_secret(path: Path) -> tuple[str, str]:
+    """``(user, secret)`` from a ``taxii.secret`` file."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TaxiiUsersError(f"{path}: cannot read ({exc})") from None
+    user, sep, secret = text.partition(":")
+    if not sep or not _USER_NAME.match(user) or len(secret) < 16:
+        raise TaxiiUsersError(f"{path}: expected one line USER:SECRET (secret >= 16 chars)")
+    return user, secret
+
+
+_USER_NAME: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+_SHA256: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
 class TaxiiError(TrilinkError):
@@ -180,7 +251,8 @@ class _StatusRecord:
 def taxii_router(backend: TaxiiBackend, credentials: Credentials,
                  clock: Callable[[], dt.datetime],
                  on_reject: Callable[[str, str], None] | None = None,
-                 lock: threading.Lock | None = None, title: str | None = None) -> APIRouter:
+                 lock: AbstractContextManager[object] | None = None,
+                 title: str | None = None) -> APIRouter:
     """The TAXII 2.1 routes of one node. ``clock`` gives the current UTC time;
     ``on_reject(caller, reason)`` is told of every refused request."""
     router = APIRouter()
@@ -368,7 +440,7 @@ def _uuid4() -> str:
 def taxii_app(backend: TaxiiBackend, credentials: Credentials,
               clock: Callable[[], dt.datetime],
               on_reject: Callable[[str, str], None] | None = None,
-              lock: threading.Lock | None = None) -> FastAPI:
+              lock: AbstractContextManager[object] | None = None) -> FastAPI:
     """A FastAPI app serving one node's TAXII 2.1 alone (discovery at ``/taxii2/``)."""
     app = FastAPI(title=f"trilink {backend.nation} TAXII 2.1", docs_url=None, redoc_url=None,
                   openapi_url=None)

@@ -139,6 +139,13 @@ def score(record: dict[str, Any], standards: Standards) -> list[Result]:
         if not launches:
             out.append(Result(obj, None, None, "no launches in the run", ()))
             continue
+        if (summary.get("mode") == "live" and obj.measure.startswith("consultation.")
+                and all(v is None for v in deciding)):
+            # A live replay has no simulated hotline staff and its summary no consultation
+            # times (docs/live.md): not measured, rather than "never".
+            out.append(Result(obj, None, None, _live_consultation_why(record),
+                              tuple(findings)))
+            continue
         value = None if any(v is None for v in deciding) else max(
             v for v in deciding if v is not None)
         met = value is not None and value <= obj.standard_max
@@ -173,6 +180,49 @@ def _why(obj: Objective, findings: list[Finding], met: bool) -> str:
     return "; ".join(parts)
 
 
+def _live_consultation_why(record: dict[str, Any]) -> str:
+    opened = record.get("live_consultations") or []
+    seen = "; ".join(f"{c['nation']} opened {c['id']} at {c['opened_utc']}"
+                     for c in opened[:6]) or "no node opened one"
+    return ("not measured: a live replay has no simulated hotline staff (nobody joins) "
+            "and its summary carries no consultation times; the nodes' records: " + seen)
+
+
+def _live_consultations(run_dir: Path) -> list[dict[str, Any]]:
+    """Consultations the nodes of a live run opened (``nodes/<NATION>.node.json``)."""
+    import datetime as dt
+
+    out: list[dict[str, Any]] = []
+    for f in sorted((Path(run_dir) / "nodes").glob("*.node.json")):
+        try:
+            rec = json.loads(f.read_text(encoding="utf-8"))
+            epoch = dt.datetime.fromisoformat(str(rec["epoch"]))
+            for cid, t_s in rec.get("consultations") or []:
+                when = epoch + dt.timedelta(seconds=float(t_s))
+                out.append({"nation": str(rec["nation"]), "id": str(cid),
+                            "opened_s": round(float(t_s), 1),
+                            "opened_utc": when.isoformat(timespec="milliseconds")
+                            .replace("+00:00", "Z")})
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
+                ValueError):
+            continue  # a node record that cannot be read adds nothing to the reasons
+    return out
+
+
+def _shipped_title(summary: dict[str, Any]) -> str | None:
+    """The title of a summary's scenario, if it is a shipped one (a live run's summary
+    names its scenario only)."""
+    from trilink.sim.scenario import load_scenario, shipped_scenario_path
+
+    path = shipped_scenario_path(str(summary.get("scenario")))
+    if path is None:
+        return None
+    try:
+        return load_scenario(path).title
+    except (TrilinkError, OSError):
+        return None
+
+
 def read_record(run_dir: Path) -> dict[str, Any]:
     """The run's record.json, or (a live run's folder) its summary.json wrapped alike."""
     path = Path(run_dir) / "record.json"
@@ -181,7 +231,10 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         if path.name == "summary.json" and isinstance(record, dict):
-            record = {"summary": record, "scenario": {"id": record.get("scenario")}}
+            record = {"summary": record, "scenario": {"id": record.get("scenario"),
+                                                      "title": _shipped_title(record)}}
+            if record["summary"].get("mode") == "live":
+                record["live_consultations"] = _live_consultations(Path(run_dir))
     except FileNotFoundError:
         raise RunRecordError(f"{Path(run_dir) / 'record.json'}: no such file (expected a "
                              "`trilink run` or `trilink live` folder)") from None
@@ -214,9 +267,28 @@ def after_action(record: dict[str, Any], standards: Standards, results: list[Res
             "standards_name": standards.name,
             "run": {"scenario": summary.get("scenario"), "seed": summary.get("seed"),
                     "regime": summary.get("regime"), "record_sha256_16": digest,
-                    "title": scenario.get("title")},
+                    "title": scenario.get("title"), "mode": summary.get("mode", "simulated"),
+                    "speed": summary.get("speed")},
             "met": sum(1 for r in results if r.met), "not_met": sum(
-                1 for r in results if r.met is False), "objectives": objectives}
+                1 for r in results if r.met is False),
+            "not_measured": sum(1 for r in results if r.met is None),
+            "objectives": objectives}
+
+
+def _unmeasured(doc: dict[str, Any]) -> str:
+    n = int(doc.get("not_measured") or 0)
+    return f", {n} not measured" if n else ""
+
+
+def _kind_of_run(run: dict[str, Any]) -> str:
+    if run.get("mode") == "live":
+        speed = run.get("speed")
+        pace = f", x{float(speed):g}" if isinstance(speed, int | float) else ""
+        return (f"A live replay (trilink live{pace}): three node processes over "
+                "NATS on the scenario's simulated sensors; the measures come from trilink's "
+                "models, not from real forces.")
+    return ("A simulated exercise: the measures come from trilink's models, not from real "
+            "forces.")
 
 
 def after_action_html(doc: dict[str, Any]) -> str:
@@ -227,7 +299,9 @@ def after_action_html(doc: dict[str, Any]) -> str:
         value = "never" if o["value"] is None else f"{o['value']:g} {o['unit']}"
         trend = ", ".join(
             f"{'never' if e['value'] is None else format(e['value'], 'g')}"
-            f" ({'met' if e['met'] else 'not met'})" for e in o["earlier"]) or "-"
+            f" ({ {True: 'met', False: 'not met', None: 'not measured'}[e['met']]})"
+            + (" [live]" if e["run"].get("mode") == "live" else " [simulated]")
+            for e in o["earlier"]) or "-"
         rows.append(
             f"<tr><td><b>{escape(o['id'])}</b><br>{escape(o['what'])}</td>"
             f"<td>≤ {o['standard_max']:g} {escape(o['unit'])}</td><td>{escape(value)}</td>"
@@ -245,8 +319,8 @@ font-size:14px;vertical-align:top}}.basis{{color:#555;font-size:12px}}</style></
 <p><b>{escape(str(run['title'] or run['scenario']))}</b> — seed {escape(str(run['seed']))},
 regime {escape(str(run['regime']))}, record {escape(run['record_sha256_16'])}.<br>
 Standards: {escape(doc['standards_name'])} ({escape(doc['standards'])}):
-{doc['met']} met, {doc['not_met']} not met. A simulated exercise: the measures come from
-trilink's models, not from real forces.</p>
+{doc['met']} met, {doc['not_met']} not met{_unmeasured(doc)}.
+{escape(_kind_of_run(run))}</p>
 <table><tr><th>objective</th><th>standard</th><th>result</th><th>verdict</th><th>why</th>
 <th>earlier runs</th><th>basis of the standard</th></tr>
 {''.join(rows)}</table></body></html>

@@ -8,7 +8,9 @@ and returns its JSON reply.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -50,31 +52,52 @@ async def _quiet(exc: Exception) -> None:
 
 
 async def connect(url: str, *, name: str, timeout_s: float = 5.0,
-                  reconnect_forever: bool = False, **callbacks: Any) -> Any:
+                  reconnect_forever: bool = False, **options: Any) -> Any:
     """A connection to the NATS server at ``url`` (``LiveError`` if unreachable).
 
     ``reconnect_forever`` (live nodes): once connected, ride out server restarts.
+    ``options`` go to ``nats.connect``: callbacks, and the user's credentials
+    (``nkeys_seed``, ``inbox_prefix``: :func:`trilink.live.natsconf.creds_options`).
     """
     check_url(url)
     if reconnect_forever:  # fail fast (and say why) if there is no server to begin with
-        await (await connect(url, name=name, timeout_s=timeout_s)).close()
+        creds = {k: v for k, v in options.items() if not k.endswith("_cb")}
+        await (await connect(url, name=name, timeout_s=timeout_s, **creds)).close()
+    on_error = options.pop("error_cb", _quiet)
+    seen: list[str] = []
+
+    async def error_cb(exc: Exception) -> None:
+        # A refused key surfaces here; connect itself then only says "no servers".
+        if len(seen) < 10:
+            seen.append(str(exc))
+        await on_error(exc)
+
     try:
         return await asyncio.wait_for(nats.connect(
             url, name=name, connect_timeout=min(timeout_s, 2.0),
             max_reconnect_attempts=-1 if reconnect_forever else 2,
             reconnect_time_wait=1.0 if reconnect_forever else 0.25,
-            error_cb=callbacks.pop("error_cb", _quiet), **callbacks), timeout_s)
+            error_cb=error_cb, **options), timeout_s)
     except (TimeoutError, NatsError, OSError) as exc:
         why = (f"no answer within {timeout_s:g} s" if isinstance(exc, TimeoutError)
                else str(exc) or type(exc).__name__)
+        refused = next((s for s in seen if "authorization" in s.lower()), None)
+        if refused is not None or "authorization" in why.lower():
+            why = refused or why
+            who = options.get("nkeys_seed")
+            raise LiveError(f"--nats-creds: the NATS server at {url} refused "
+                            + (f"the key in {who}" if who else "a client without credentials "
+                               "(give --nats-creds)")
+                            + f" ({why.removeprefix('nats: ')})") from None
         raise LiveError(f"--nats: cannot reach a NATS server at {url} "
                         f"({why.removeprefix('nats: ')})") from None
 
 
 async def request(url: str, nation: str, req: dict[str, Any],
-                  timeout_s: float = 5.0) -> dict[str, Any]:
-    """Send one control request to ``nation``'s node; its JSON reply."""
-    nc = await connect(url, name="trilink-cli", timeout_s=timeout_s)
+                  timeout_s: float = 5.0, **options: Any) -> dict[str, Any]:
+    """Send one control request to ``nation``'s node; its JSON reply. ``options``: as
+    for :func:`connect` (an operator's credentials)."""
+    nc = await connect(url, name="trilink-cli", timeout_s=timeout_s, **options)
     try:
         msg = await nc.request(control_subject(nation), json.dumps(req).encode("utf-8"),
                                timeout=timeout_s)
@@ -94,3 +117,38 @@ async def request(url: str, nation: str, req: dict[str, Any],
     if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
         raise LiveError(f"--node: node {nation} sent a reply that is not a control reply")
     return reply
+
+
+class PerNation:
+    """One connection per nation, each as that nation's own user, behind one ``publish``
+    (what :func:`trilink.live.replay.publish_feed` calls): a scan on
+    ``trilink.sensor.<NATION>.<ID>`` goes out on ``NATION``'s connection, as that nation's
+    sensor user, which may speak for that nation's sensors only."""
+
+    def __init__(self, conns: dict[str, Any]) -> None:
+        self.conns = conns
+
+    @classmethod
+    async def open(cls, url: str, nations: Sequence[str], name: str,
+                   options: Callable[[str], dict[str, Any]]) -> PerNation:
+        conns: dict[str, Any] = {}
+        try:
+            for n in nations:
+                conns[n] = await connect(url, name=f"{name}-{n}", **options(n))
+        except BaseException:
+            await cls(conns).close()
+            raise
+        return cls(conns)
+
+    async def publish(self, subject: str, data: bytes) -> None:
+        nation = subject.split(".")[2]  # trilink.sensor.<NATION>.<ID>
+        await self.conns[nation].publish(subject, data)
+
+    async def flush(self) -> None:
+        for nc in self.conns.values():
+            await nc.flush()
+
+    async def close(self) -> None:
+        for nc in self.conns.values():
+            with contextlib.suppress(Exception):
+                await nc.close()

@@ -9,6 +9,15 @@ each writes its record and closes its audit) and the server, and writes
 ``DIR/summary.json`` (the schema of ``trilink run``), ``DIR/alerts/*.xml``,
 ``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
 
+The embedded server authenticates every client (:mod:`trilink.live.natsconf`): the run
+makes one nkey per nation and role in its temporary folder (seeds mode 0600, never in
+``DIR``; the server's log goes to ``DIR/nodes/nats-server.log``), each nation's admin
+creates its ``OUTBOX_<NATION>`` and ``PICTURE_<NATION>`` streams before any node starts,
+and every process connects as its own user: the nodes as their nation's ``node``, the
+feed as each nation's ``sensor``, the launcher's readiness and clock requests as each
+nation's ``operator``, the dashboards as its ``dashboard`` (hotline requests from a
+dashboard as its ``operator``). A client without a known key is refused at connect.
+
 With ``serve=True`` (``trilink live --serve``) the keys are kept in ``DIR/keys`` (a
 ``trilink keys new`` folder: login tokens are minted from it) and, once the nodes are
 up, one dashboard per nation (:func:`trilink.web.server.serve_in_background`) reads
@@ -32,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +65,20 @@ class Dashboard:
     token_command: str  # prints a login token; add --role, --user-nation as needed
 
 
+@dataclasses.dataclass(frozen=True)
+class NatsRun:
+    """A replay's embedded server once its streams exist, before any node starts."""
+
+    url: str
+    creds_dir: Path  # the run's credentials (its temporary folder: gone after the run)
+
+
+def _opts(creds: Path, nation: str, role: str) -> dict[str, Any]:
+    from trilink.live.natsconf import creds_options
+
+    return creds_options(creds, nation, role)
+
+
 # ------------------------------------------------------------------ one node process
 
 
@@ -65,7 +88,6 @@ def node_main(config_path: str) -> int:
 
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID`: where is this node stuck?
     cfg = json.loads(Path(config_path).read_text())
-    from trilink.hotline.opener import OpenerConfig
     from trilink.live.keys import load_keys_dir
     from trilink.live.node import LiveNode, live_national_node
     from trilink.live.record import NodeRecorder
@@ -73,9 +95,9 @@ def node_main(config_path: str) -> int:
     from trilink.node import NationalNode
     from trilink.sharing.audit import AuditLog
     from trilink.sharing.policy import policy_for
-    from trilink.sim.hotline import desk_config, trigger_rules
+    from trilink.sim.hotline import desk_config
+    from trilink.sim.run import scenario_watch
     from trilink.sim.scenario import load_scenario
-    from trilink.watch import WatchConfig
 
     me = str(cfg["nation"])
     out = Path(cfg["out_dir"])
@@ -88,18 +110,19 @@ def node_main(config_path: str) -> int:
 
     def now_unix() -> float:
         return clock[0].unix_now() if clock else epoch.timestamp() - 1e9
+    from trilink.live.natsconf import ROLE_NODE
+
+    nats_opts = _opts(Path(cfg["nats_creds"]), me, ROLE_NODE)
     key, registry = load_keys_dir(Path(cfg["keys_dir"]), me)
     policy = policy_for(cfg.get("regime") or scenario.regime, scenario.date)
     audit = AuditLog(out / "audit" / f"{me}.sqlite", durable=False)
-    spec = scenario.hotline
-    opener = (OpenerConfig(tuple(cfg["nations"]), spec.authority, trigger_rules(spec))
-              if spec.enabled else None)
-    # As `trilink run`: assessment rounds every 10 s until the last impact.
-    watch = WatchConfig(assess_until_s=float(cfg["end_s"]), opener=opener)
+    # As `trilink run` (one configuration): rounds every 10 s until the last impact, its
+    # consultation rules, its announced exercise launches as drills.
+    watch = scenario_watch(scenario, epoch, tuple(cfg["nations"]), float(cfg["end_s"]))
 
     def make(log: AuditLog | None) -> NationalNode:
         return live_national_node(me, key, registry, policy, cfg["nations"], log,
-                                  desk_config(spec), epoch=epoch, modelled_latency=True,
+                                  desk_config(scenario.hotline), epoch=epoch, modelled_latency=True,
                                   watch_config=watch)
 
     _warm_up(me, Path(cfg["warm"]), epoch, lambda: make(None))
@@ -115,9 +138,10 @@ def node_main(config_path: str) -> int:
 
         live = LiveNode(national, cfg["nats"], ack_wait_s=5.0, clock=now_unix,
                         speed=speed, sensors=True, alerts_dir=out / "alerts",
-                        hold_sends=True, recorder=recorder, log=show)
+                        hold_sends=True, recorder=recorder, log=show,
+                        nats_options=nats_opts)
         # The clock first: once the control API answers, the launcher may set it.
-        nc = await connect(cfg["nats"], name=f"trilink-{me}-clock")
+        nc = await connect(cfg["nats"], name=f"trilink-{me}-clock", **nats_opts)
 
         async def set_clock(msg: Any) -> None:
             start = float(json.loads(msg.data)["start_unix"])
@@ -189,12 +213,14 @@ def _warm_scans(scans: list[Any], nation: str, epoch: dt.datetime, path: Path) -
 
 
 def _wait_ready(url: str, nations: tuple[str, ...], procs: dict[str, subprocess.Popen[bytes]],
-                deadline: float, logs: Path) -> None:
+                deadline: float, logs: Path, creds: Path) -> None:
     from trilink.live.client import LiveError, request
+    from trilink.live.natsconf import ROLE_OPERATOR
 
     async def ask(n: str) -> bool:
         try:
-            return bool((await request(url, n, {"op": "status"}, timeout_s=1.0))["ok"])
+            return bool((await request(url, n, {"op": "status"}, timeout_s=1.0,
+                                       **_opts(creds, n, ROLE_OPERATOR)))["ok"])
         except LiveError:
             return False
 
@@ -219,15 +245,20 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
              log: Callable[[str], None] | None = None, *, serve: bool = False,
              serve_port: int = 0,
              on_serve: Callable[[list[Dashboard]], None] | None = None,
-             hold: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             hold: Callable[[dict[str, Any]], None] | None = None,
+             on_nats: Callable[[NatsRun], None] | None = None) -> dict[str, Any]:
     """See the module docstring; returns the summary.
+
+    ``on_nats(run)`` is called once the embedded server runs and the streams exist,
+    before the nodes start (an exception from it ends the run).
 
     ``serve``: dashboards on free ports (``serve_port=0``) or on ``serve_port``,
     ``serve_port + 1``, … in the scenario's nation order. ``on_serve(dashboards)`` is
     called once they listen, before the replay starts; ``hold(summary)`` once the summary
     is written, before they stop (it returns when they may stop)."""
-    from trilink.bus.server import nats_server
-    from trilink.live.client import connect
+    from trilink.bus.server import free_port, nats_server
+    from trilink.live import natsconf
+    from trilink.live.client import PerNation
     from trilink.live.keys import write_keys
     from trilink.live.record import read_record
     from trilink.live.replay import (
@@ -262,9 +293,21 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
         # Served replays keep the private keys: the dashboards' login tokens need them.
         keys_dir = out_dir / "keys" if serve else Path(tmp) / "keys"
         write_keys(nations, keys_dir, force=True)
-        with nats_server(Path(tmp) / "jetstream") as url, \
+        # NATS users: only in the temporary folder, also with --serve (the dashboards
+        # run in this process and read them from there).
+        creds = Path(tmp) / "nats"
+        natsconf.write_credentials(creds, nations, roles=natsconf.CLIENT_ROLES)
+        port = free_port()
+        conf = natsconf.write_server_config(Path(tmp) / "nats-server.conf",
+                                            creds / natsconf.USERS_FILE,
+                                            store_dir=Path(tmp) / "jetstream", port=port)
+        with nats_server(Path(tmp) / "jetstream", port=port, config=conf,
+                         log=out_dir / "nodes" / "nats-server.log") as url, \
                 contextlib.ExitStack() as dashboards:
-            say(f"nats-server (JetStream) at {url}")
+            say(f"nats-server (JetStream, nkey users) at {url}")
+            asyncio.run(provision_streams(url, nations, creds))
+            if on_nats is not None:
+                on_nats(NatsRun(url, creds))
             procs: dict[str, subprocess.Popen[bytes]] = {}
             try:
                 for n in nations:
@@ -273,6 +316,7 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                     cfg = {"nation": n, "out_dir": str(out_dir), "scenario": scenario_ref,
                            "epoch": truth.epoch.isoformat(), "speed": speed,
                            "keys_dir": str(keys_dir), "nats": url, "regime": regime,
+                           "nats_creds": str(creds),
                            "nations": list(nations), "warm": str(warm),
                            "end_s": truth.end_t_s}
                     path = Path(tmp) / f"{n}.json"
@@ -282,10 +326,11 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                         [sys.executable, "-m", "trilink.live.launch", str(path)],
                         stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
                     err.close()
-                _wait_ready(url, nations, procs, time.time() + lead_s, out_dir / "nodes")
+                _wait_ready(url, nations, procs, time.time() + lead_s, out_dir / "nodes",
+                            creds)
                 if serve:
                     served = _start_dashboards(nations, url, keys_dir, serve_port,
-                                               dashboards, say)
+                                               dashboards, say, creds)
                     if on_serve is not None:
                         on_serve(served)
                 say(f"nodes {', '.join(nations)} ready; replay at x{speed:g} for "
@@ -293,14 +338,25 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 clock = ScenarioClock(truth.epoch, time.time() + 0.5, speed)
 
                 async def feed() -> int:
-                    nc = await connect(url, name="trilink-feed")
+                    # Each nation's clock is set by its operator, its scans come from
+                    # its own sensor user.
+                    ops = await PerNation.open(url, nations, "trilink-launcher", lambda n:
+                                               _opts(creds, n, natsconf.ROLE_OPERATOR))
+                    try:
+                        sensors = await PerNation.open(url, nations, "trilink-feed", lambda n:
+                                                       _opts(creds, n, natsconf.ROLE_SENSOR))
+                    except BaseException:
+                        await ops.close()
+                        raise
                     try:
                         start = json.dumps({"start_unix": clock.start_unix}).encode()
                         for n in nations:
-                            await nc.request(f"{CLOCK_PREFIX}.{n}", start, timeout=5.0)
-                        return await publish_feed(nc, scans, clock)
+                            await ops.conns[n].request(f"{CLOCK_PREFIX}.{n}", start,
+                                                       timeout=5.0)
+                        return await publish_feed(sensors, scans, clock)
                     finally:
-                        await nc.close()
+                        await ops.close()
+                        await sensors.close()
 
                 published = asyncio.run(feed())
                 rest = clock.wall_at(end_s) - time.time()
@@ -313,6 +369,10 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 n = sorted(bad)[0]
                 raise LiveRunError(f"the {n} node ended with status {bad[n]} (see "
                                    f"{out_dir / 'nodes' / (n + '.err')})")
+            refused = _violations(out_dir / "nodes" / "nats-server.log")
+            if refused:  # a user's permissions do not cover what its process does
+                say(f"nats-server: {refused} permissions violation(s) of this run's own "
+                    f"clients (see {out_dir / 'nodes' / 'nats-server.log'})")
             (out_dir / "keys.json").write_text((keys_dir / "registry.json").read_text())
             records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
             summary = live_summary(
@@ -344,9 +404,36 @@ def _check_ports(base: int, count: int) -> None:
                                    "--serve-port out for free ports)") from None
 
 
+async def provision_streams(url: str, nations: Sequence[str], creds: Path) -> list[str]:
+    """Each nation's admin creates its outbox and picture streams (nodes may not), or
+    keeps them if they exist; returns their names. ``creds``: a ``trilink keys nats``
+    folder (or one nation's part of it)."""
+    from trilink.bus.nats import provision_outbox
+    from trilink.live.client import connect
+    from trilink.live.natsconf import ROLE_ADMIN
+
+    try:
+        from trilink.web.publish import ensure_picture_stream
+    except ImportError:  # no web module: the nodes run without a picture stream
+        ensure_picture_stream = None  # type: ignore[assignment]
+    made = []
+    for n in nations:
+        nc = await connect(url, name=f"trilink-admin-{n}", **_opts(creds, n, ROLE_ADMIN))
+        try:
+            js = nc.jetstream(timeout=5.0)
+            await provision_outbox(js, n)
+            made.append(f"OUTBOX_{n}")
+            if ensure_picture_stream is not None:
+                await ensure_picture_stream(js, n)
+                made.append(f"PICTURE_{n}")
+        finally:
+            await nc.close()
+    return made
+
+
 def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: int,
-                      stack: contextlib.ExitStack,
-                      say: Callable[[str], None]) -> list[Dashboard]:
+                      stack: contextlib.ExitStack, say: Callable[[str], None],
+                      creds: Path) -> list[Dashboard]:
     """One dashboard per nation, each stopped by ``stack`` (before the nats-server)."""
     from trilink.web.server import serve_in_background
 
@@ -354,7 +441,7 @@ def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: 
     for i, n in enumerate(nations):
         port = base + i if base else 0
         try:
-            dash = serve_in_background(n, url, keys_dir, port=port)
+            dash = serve_in_background(n, url, keys_dir, port=port, nats_creds=creds)
         except (OSError, SystemExit, TimeoutError) as exc:
             # uvicorn exits (SystemExit) when it cannot bind: one line, not a bare exit.
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -367,6 +454,13 @@ def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: 
         served.append(Dashboard(n, dash.url, cmd))
         say(f"{n}: dashboard at {dash.url} (log in with a token from `{cmd}`)")
     return served
+
+
+def _violations(log: Path) -> int:
+    try:
+        return sum("Violation" in line for line in log.read_text(errors="replace").splitlines())
+    except OSError:
+        return 0
 
 
 def _child_env() -> dict[str, str]:

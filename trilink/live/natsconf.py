@@ -582,13 +582,61 @@ def client_options(creds_dir: Path, nation: str, role: str,
                                                                             sensor_id))}
 
 
+_USER_SEED = re.compile(r"^SU[A-Z2-7]{56}$")
+CLIENT_ROLES: Final = (ROLE_NODE, ROLE_SENSOR, ROLE_DASHBOARD, ROLE_OPERATOR, ROLE_ADMIN)
+
+
+def creds_options(creds: Path, nation: str, role: str, sensor_id: str | None = None, *,
+                  flag: str = "--nats-creds") -> dict[str, Any]:
+    """:func:`client_options` for a folder a user was given: the whole ``DIR`` that
+    :func:`write_credentials` wrote (``DIR/<NATION>/<USER>.nk``) or just that nation's
+    ``DIR/<NATION>/`` (``<USER>.nk`` in it). The seed file is checked before any
+    connection: present, private (no access for group or others) and a user seed;
+    anything else is one :class:`NatsConfError` line naming ``flag``, the file and what
+    was expected."""
+    user = user_name(nation, role, sensor_id)
+    if not creds.is_dir():
+        raise NatsConfError(f"{flag}: {creds}: "
+                            f"{'is a file' if creds.exists() else 'no such folder'}; "
+                            f"expected the folder `trilink keys nats` wrote (with "
+                            f"{nation}/{user}.nk in it)")
+    # The whole folder has <NATION>/ in it; a nation's own folder has the seeds.
+    path = (seed_path(creds, nation, role, sensor_id) if (creds / nation).is_dir()
+            else creds / f"{user}.nk")
+    if not path.is_file():
+        raise NatsConfError(f"{flag}: {path}: missing; expected {user}'s nkey seed in the "
+                            f"folder `trilink keys nats` wrote, or in its {nation}/ folder")
+    try:
+        mode = path.stat().st_mode & 0o777
+        text = path.read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not ASCII"
+        raise NatsConfError(f"{flag}: {path}: cannot read ({why})") from None
+    if mode & 0o077:
+        raise NatsConfError(f"{flag}: {path}: mode {mode:04o} lets others read a private "
+                            "seed; expected 0600 (chmod 600 it)")
+    if not _USER_SEED.match(text):
+        raise NatsConfError(f"{flag}: {path}: not an nkey user seed (expected one line: SU "
+                            "followed by 56 base32 characters)")
+    return {"nkeys_seed": str(path), "inbox_prefix": inbox_prefix(user)}
+
+
+def user_options(creds: Path | None, nation: str, role: str,
+                 sensor_id: str | None = None) -> dict[str, Any]:
+    """:func:`creds_options` from a command's ``--nats-creds`` (``None``: no flag, no
+    credentials, a development server)."""
+    return {} if creds is None else creds_options(creds, nation, role, sensor_id)
+
+
 __all__ = [
-    "ACCOUNT", "LINK_DENY", "ROLES", "ROLE_ADMIN", "ROLE_DASHBOARD", "ROLE_LINK", "ROLE_NODE",
-    "ROLE_OPERATOR", "ROLE_SENSOR", "LeafLinks", "NatsConfError", "NatsUser", "Permissions",
+    "ACCOUNT", "CLIENT_ROLES", "LINK_DENY", "ROLES", "ROLE_ADMIN", "ROLE_DASHBOARD",
+    "ROLE_LINK", "ROLE_NODE", "ROLE_OPERATOR", "ROLE_SENSOR", "LeafLinks", "NatsConfError",
+    "NatsUser", "Permissions",
     "TlsFiles", "cap_subject", "client_options", "clock_subject", "control_subject",
+    "creds_options",
     "durable_name", "envelope_subject", "inbox_prefix", "js_api", "merge_users",
     "nation_sensors_subject",
     "nation_server_config", "outbox_stream", "permissions",
     "picture_stream", "picture_subject", "read_users", "seed_path", "sensor_subject",
-    "server_config", "user_name", "write_credentials", "write_server_config",
+    "server_config", "user_name", "user_options", "write_credentials", "write_server_config",
 ]

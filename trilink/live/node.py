@@ -149,9 +149,12 @@ class LiveNode:
                  clock: Callable[[], float] = time.time, speed: float = 1.0,
                  sensors: bool = False, alerts_dir: Path | None = None,
                  hold_sends: bool = False, recorder: NodeRecorder | None = None,
-                 control_guard: ControlGuard | None = None) -> None:
+                 control_guard: ControlGuard | None = None,
+                 nats_options: dict[str, Any] | None = None) -> None:
         self.node = node
         self.url = url
+        # The node's NATS user (nkeys_seed, inbox_prefix: natsconf.creds_options).
+        self.nats_options = dict(nats_options or {})
         self.nations = tuple(sorted(node.hotline.nations))
         self.ack_wait_s = ack_wait_s
         self.poll_s = poll_s
@@ -214,7 +217,8 @@ class LiveNode:
             return
         nc = await connect(self.url, name=f"trilink-{self.nation}",
                            timeout_s=self.connect_timeout_s, reconnect_forever=True,
-                           disconnected_cb=self._disconnected, reconnected_cb=self._reconnected)
+                           disconnected_cb=self._disconnected, reconnected_cb=self._reconnected,
+                           **self.nats_options)
         try:
             bus = NatsBus(nc, self.nations, self.ack_wait_s, duplicate_window_s=120.0)
             self._subs = [await nc.subscribe(control_subject(self.nation), cb=self._on_ctl)]
@@ -228,6 +232,7 @@ class LiveNode:
                     if inspect.isawaitable(made):
                         await made
         except Exception:
+            self._stopping = True  # closing is not a disconnection to report
             await nc.close()
             raise
         self._bus, self._nc = bus, nc

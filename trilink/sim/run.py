@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,10 @@ def _nearest_missile(truth: Truth, x: Any, t_s: float) -> int | None:
     return nearest_missile(s.r_ecef_m, s.alive, x, 50e3)
 
 
+# Exercise injects as applied: (index in scenario.injects, nation, time (s), consultation).
+Injected = list[tuple[int, str, float, str]]
+
+
 @dataclass
 class Simulation:
     """Everything one simulated run produced, before anything is written.
@@ -136,6 +140,9 @@ class Simulation:
     # merges; and each consultation → the missiles it was opened or updated about.
     consultation_of: dict[int, str]
     consultation_missiles: dict[str, list[int]]
+    # The exercise's injects as applied: (index in scenario.injects, nation, time applied
+    # (s), consultation opened), in the order they were applied.
+    injected: Injected = field(default_factory=list)
 
 
 def simulate(
@@ -167,11 +174,8 @@ def simulate(
     impacts = truth.flights.r_ecef_m[np.arange(truth.size), truth.flights.n_knots - 1]
     end_s = truth.end_t_s
     spec = scenario.hotline
-    opener = (OpenerConfig(nations, spec.authority, trigger_rules(spec))
-              if spec.enabled else None)
     # The nodes stop assessing at the last impact: the sky is empty.
-    announced = announced_launches(scenario, truth.epoch)
-    watch = {n: WatchConfig(assess_every_s, STALE_S, end_s, opener, announced=announced)
+    watch = {n: scenario_watch(scenario, truth.epoch, nations, end_s, assess_every_s)
              for n in nations}
     # Evaluation only: truth missile → consultation, per nation and first raised.
     missile_consultation: dict[str, dict[int, str]] = {n: {} for n in nations}
@@ -207,10 +211,12 @@ def simulate(
             if on_warning is not None:
                 on_warning(ev)
 
+    apply_injects, injected = injector(scenario, truth.epoch, nations)
+
     def on_step(nation: str, node: NationalNode, now: float) -> NodeOutput | None:
         if progress is not None:
             progress(min(now, end_s), end_s)
-        return None
+        return apply_injects(nation, node, now)
 
     def _probe(nation: str, now: float, freshest: dict[int, Any]) -> None:
         for i in range(truth.size):
@@ -248,7 +254,46 @@ def simulate(
         consultation_of[k] = cid
     return Simulation(scenario, truth, policy, seed, nations, run, warnings, assessments,
                       probe_error, coverage, consultation_of,
-                      {cid: sorted(set(ks)) for cid, ks in about.items()})
+                      {cid: sorted(set(ks)) for cid, ks in about.items()}, injected)
+
+
+def injector(scenario: Scenario, epoch: dt.datetime, nations: Sequence[str]
+             ) -> tuple[Callable[[str, NationalNode, float], NodeOutput | None], Injected]:
+    """The scenario's exercise injects as a federation ``on_step``: each is applied at
+    its nation's first event at or after its time; the list fills with (index, nation,
+    time applied, consultation opened) as they are."""
+    due = sorted((inj.time_s(epoch, scenario.launches), k, inj)
+                 for k, inj in enumerate(scenario.injects))
+    injected: Injected = []
+
+    def step(nation: str, node: NationalNode, now: float) -> NodeOutput | None:
+        out: NodeOutput | None = None
+        for item in [d for d in due if d[2].nation == nation and d[0] <= now]:
+            due.remove(item)
+            _, k, inj = item
+            parties = inj.parties or tuple(n for n in nations if n != nation)
+            cid, desk_out = node.hotline.open(now, parties, inj.topic, inj.authority,
+                                              trigger="exercise inject")
+            injected.append((k, nation, now, cid))
+            done = node.emit(desk_out, now)
+            out = done if out is None else out.extend(done)
+        return out
+
+    return step, injected
+
+
+def scenario_watch(scenario: Scenario, epoch: dt.datetime | None, nations: Sequence[str],
+                   end_s: float, assess_every_s: float = 10.0) -> WatchConfig:
+    """How a node replaying ``scenario`` watches its picture — the one configuration of
+    `trilink run`, `trilink live` and the dashboard's replays: rounds every
+    ``assess_every_s`` until ``end_s`` (the last impact), automatic consultations under the
+    scenario's hotline rules, and its announced exercise launches as drills (none without
+    an ``epoch`` to place them in time)."""
+    spec = scenario.hotline
+    opener = (OpenerConfig(tuple(nations), spec.authority, trigger_rules(spec))
+              if spec.enabled else None)
+    announced = announced_launches(scenario, epoch) if epoch is not None else ()
+    return WatchConfig(assess_every_s, STALE_S, end_s, opener, announced=announced)
 
 
 def announced_launches(scenario: Scenario, epoch: dt.datetime

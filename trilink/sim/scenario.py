@@ -405,6 +405,61 @@ class AnnouncedSpec(_Model):
         return self
 
 
+class HotlineRequestInject(_Model):
+    """An exercise inject: at a set time one nation's authority asks its partners for a
+    consultation over the hotline (the drill's "hotline request"); the simulated
+    authorities answer it as any other. Times in seconds after the scenario epoch (its
+    first launch), or after the launch named by ``after``. The simulation applies it at
+    the nation's first event at or after that time."""
+
+    kind: Literal["hotline_request"]
+    nation: str
+    at_s: float = Field(ge=0, allow_inf_nan=False, description="s after the epoch or `after`")
+    after: str | None = Field(default=None, description="launch id the time counts from")
+    parties: tuple[str, ...] = Field(default=(), description="default: every other nation")
+    authority: AuthorityName = "defence_ministry"
+    topic: str = Field(min_length=1, max_length=200)
+
+    @field_validator("nation")
+    @classmethod
+    def _party(cls, value: str) -> str:
+        value = _check_nation(value)
+        ctx = _CONTEXT.get()
+        if ctx is not None and ctx.nations and value not in ctx.nations:
+            raise ValueError(f"{value} is not one of this scenario's nations ("
+                             + ", ".join(ctx.nations) + ")")
+        return value
+
+    @field_validator("parties")
+    @classmethod
+    def _parties(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        ctx = _CONTEXT.get()
+        for code in value:
+            _check_nation(code)
+            if ctx is not None and ctx.nations and code not in ctx.nations:
+                raise ValueError(f"{code} is not one of this scenario's nations ("
+                                 + ", ".join(ctx.nations) + ")")
+        return value
+
+    @field_validator("after")
+    @classmethod
+    def _known_launch(cls, value: str | None) -> str | None:
+        ctx = _CONTEXT.get()
+        if value is not None and ctx is not None and value not in ctx.launch_ids:
+            raise ValueError(f"no launch {value!r} in this scenario; expected one of "
+                             + ", ".join(sorted(ctx.launch_ids)))
+        return value
+
+    def time_s(self, epoch: dt.datetime, launches: tuple[Launch, ...]) -> float:
+        """When it is due, in seconds since ``epoch``."""
+        start = (next(x for x in launches if x.id == self.after).time_utc
+                 if self.after is not None else min(x.time_utc for x in launches))
+        return (start - epoch).total_seconds() + self.at_s
+
+
+Inject = HotlineRequestInject
+
+
 class Scenario(_Model):
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
@@ -420,6 +475,8 @@ class Scenario(_Model):
     hotline: HotlineSpec = HotlineSpec()
     announced_launches: tuple[AnnouncedSpec, ...] = Field(
         default=(), description="an exercise's own launches: drills, never real threats")
+    injects: tuple[Inject, ...] = Field(
+        default=(), description="an exercise's injects at set times (hotline requests)")
     sources: tuple[str, ...] = ()
     # Where the scenario was read from (path and node lines), for errors found later.
     _source: tuple[str, Lines] | None = PrivateAttr(default=None)

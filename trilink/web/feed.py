@@ -18,9 +18,11 @@ from trilink.web.view import PictureView
 class PictureFeed:
     """Keeps ``view`` up to date with a node's picture stream."""
 
-    def __init__(self, view: PictureView, url: str) -> None:
+    def __init__(self, view: PictureView, url: str,
+                 nats_options: dict[str, Any] | None = None) -> None:
         self.view = view
         self.url = url
+        self.nats_options = dict(nats_options or {})  # the dashboard's NATS user, if any
         self._nc: Any = None
         self._sub: Any = None
         self._changed = asyncio.Event()
@@ -38,7 +40,7 @@ class PictureFeed:
         from trilink.live.client import connect
 
         self._nc = await connect(self.url, name=f"trilink-web-{self.view.nation}",
-                                 reconnect_forever=True)
+                                 reconnect_forever=True, **self.nats_options)
         js = self._nc.jetstream()
         await ensure_picture_stream(js, self.view.nation)
         self._sub = await js.subscribe(picture_subject(self.view.nation),

@@ -96,6 +96,8 @@ class TrackItem(msgspec.Struct, frozen=True, tag="track"):
     ellipse: Ellipse
     powered_probability: float
     fused_id: str | None
+    # The announced exercise launch its object came from ("": not a drill track).
+    exercise: str = ""
 
 
 class SourceRef(msgspec.Struct, frozen=True):
@@ -117,6 +119,7 @@ class FusedItem(msgspec.Struct, frozen=True, tag="fused"):
     sources: list[SourceRef]
     impact: Impact | None
     first_t_s: float  # when the object entered the picture (the launch timeline)
+    exercise: str = ""  # the announced exercise launch it came from ("": not a drill)
 
 
 class WarningItem(msgspec.Struct, frozen=True, tag="warning"):
@@ -129,6 +132,8 @@ class WarningItem(msgspec.Struct, frozen=True, tag="warning"):
     description: str
     areas: list[list[list[float]]]  # polygons of [lat, lon] (CAP order)
     cap_xml: str
+    status: str = ""  # CAP status: Actual, Exercise, … ("": a publisher that did not say)
+    exercise: str = ""  # the announced exercise launch of a drill track ("": none)
 
 
 class ConsultationItem(msgspec.Struct, frozen=True, tag="consultation"):
@@ -156,6 +161,9 @@ class AgreementRef(msgspec.Struct, frozen=True):
 class AgreementItem(msgspec.Struct, frozen=True, tag="agreement"):
     policy: str
     in_force: list[AgreementRef]
+    # The exercise launches the node was told of (tracks from them are drills): a node
+    # running an exercise says so before any drill track shows.
+    exercise: list[str] = msgspec.field(default_factory=list)
 
 
 Item = TrackItem | FusedItem | WarningItem | ConsultationItem | HotlineItem | AgreementItem
@@ -259,6 +267,13 @@ class PicturePublisher:
         self._agreements_at = -math.inf
         self._agreements: list[str] | None = None
         self._hotline_at = -math.inf
+        # The picture's revision when last read, and the objects read then with an item
+        # held back by min_interval_s (or whose sources' releasability changed since):
+        # only these and the objects changed since are looked at again.
+        self._seen_revision = -1
+        self._pending: set[str] = set()
+        self._seen_picture: object = None
+        self._sent_drill: dict[str, str] = {}  # event id → drill label last sent
 
     # -- entry point -------------------------------------------------------------------
     def events(self, node: NationalNode, out: NodeOutput | None, now_s: float,
@@ -296,7 +311,12 @@ class PicturePublisher:
             ids = [] if isinstance(route, Denied) else list(route.agreement_ids)
             rel = _rel_key(env.rel_to)
             for p in batch.tracks:
-                self.received[f"{env.originator}/{p.track_id}"] = (rel, ids)
+                key = f"{env.originator}/{p.track_id}"
+                if self.received.get(key) != (rel, ids):
+                    self.received[key] = (rel, ids)
+                    owner = node.picture.owner(key)
+                    if owner is not None:
+                        self._pending.add(owner)
 
     def _source_rel(self, node: NationalNode, src: SourceTrack) -> tuple[list[str], list[str]]:
         if src.nation == node.nation:
@@ -325,7 +345,9 @@ class PicturePublisher:
                             item)
 
     def _due(self, ident: str, item_t_s: tuple[float, int], now_s: float, rel: list[str],
-             force: bool) -> bool:
+             force: bool, drill: str = "") -> bool:
+        if self._sent_drill.get(ident, "") != drill:
+            return True  # it became a drill: the screens must mark it at once
         if self._sent_state.get(ident) == item_t_s and self._sent_rel.get(ident) == rel:
             return False
         if self._sent_rel.get(ident, rel) != rel:
@@ -333,17 +355,34 @@ class PicturePublisher:
         last = self._sent_t.get(ident)
         return force or last is None or now_s - last >= self.min_interval_s
 
+    def _held(self, ident: str, item_t_s: tuple[float, int], rel: list[str]) -> bool:
+        """Changed since last sent but not due yet: to be looked at again next step."""
+        return self._sent_state.get(ident) != item_t_s or self._sent_rel.get(ident) != rel
+
     def _mark(self, ident: str, item_t_s: tuple[float, int], now_s: float,
-              rel: list[str]) -> None:
+              rel: list[str], drill: str = "") -> None:
+        if drill:
+            self._sent_drill[ident] = drill
         self._sent_t[ident] = now_s
         self._sent_state[ident] = item_t_s
         self._sent_rel[ident] = rel
 
     def _picture_events(self, node: NationalNode, now_s: float,
                         force: bool) -> list[PictureEvent]:
-        objs: list[FusedObject] = node.fused()
         evs: list[PictureEvent] = []
+        drills = _drills(node)
+        picture = node.picture
+        if picture is not self._seen_picture:  # first use, or the node has a new picture
+            self._seen_picture, self._seen_revision = picture, -1
+        # Only objects that changed, were held back, or whose drill label is news.
+        look = self._pending | {fid for fid, d in drills.items()
+                                if self._sent_drill.get(f"fused:{fid}", "") != d}
+        objs: list[FusedObject] = (node.fused() if force else
+                                   picture.changed_since(self._seen_revision, look))
+        self._seen_revision = picture.revision
         for obj in objs:
+            self._pending.discard(obj.fused_id)
+            drill = drills.get(obj.fused_id, "")
             rels: list[list[str]] = []
             refs: list[SourceRef] = []
             for key, src in sorted(obj.sources.items()):
@@ -351,12 +390,14 @@ class PicturePublisher:
                 rels.append(rel)
                 refs.append(SourceRef(key, src.nation, round(src.t_s, 3)))
                 ident = f"track:{key}"
-                if self._due(ident, (src.t_s, 1), now_s, rel, force):
-                    self._mark(ident, (src.t_s, 1), now_s, rel)
+                if self._due(ident, (src.t_s, 1), now_s, rel, force, drill):
+                    self._mark(ident, (src.t_s, 1), now_s, rel, drill)
                     lat, lon, h, spd, hdg, ell = kinematics(src.x, src.P)
                     evs.append(self._event(node, "track", key, now_s, rel, ids, TrackItem(
                         key, src.nation, src.track_id, round(src.t_s, 3), lat, lon, h, spd,
-                        hdg, ell, round(src.powered_probability, 3), obj.fused_id)))
+                        hdg, ell, round(src.powered_probability, 3), obj.fused_id, drill)))
+                elif self._held(ident, (src.t_s, 1), rel):
+                    self._pending.add(obj.fused_id)
             if not refs:
                 continue
             common = set(rels[0]).intersection(*rels[1:])
@@ -364,13 +405,15 @@ class PicturePublisher:
             ident = f"fused:{obj.fused_id}"
             self._first.setdefault(obj.fused_id, min(s.t_s for s in obj.sources.values()))
             state = (obj.t_s, len(refs))  # a new source is news even at the same time
-            if self._due(ident, state, now_s, rel, force):
-                self._mark(ident, state, now_s, rel)
+            if self._due(ident, state, now_s, rel, force, drill):
+                self._mark(ident, state, now_s, rel, drill)
                 lat, lon, h, spd, hdg, ell = kinematics(obj.x, obj.P)
                 evs.append(self._event(node, "fused", obj.fused_id, now_s, rel, [], FusedItem(
                     obj.fused_id, round(obj.t_s, 3), lat, lon, h, spd, hdg, ell,
                     round(obj.powered_probability, 3), refs, self._impact.get(obj.fused_id),
-                    round(self._first[obj.fused_id], 3))))
+                    round(self._first[obj.fused_id], 3), drill)))
+            elif self._held(ident, state, rel):
+                self._pending.add(obj.fused_id)
         return evs
 
     def _warning_events(self, node: NationalNode, warnings: Sequence[Any],
@@ -391,7 +434,8 @@ class PicturePublisher:
                                                params.get("trilink_level", ""), track,
                                                round(float(w.t_s), 3), msg.headline or "",
                                                msg.description or "", areas,
-                                               to_xml(msg).decode("utf-8"))))
+                                               to_xml(msg).decode("utf-8"), str(msg.status),
+                                               params.get("trilink_exercise", ""))))
         return evs
 
     def _agreement_events(self, node: NationalNode, now_s: float) -> list[PictureEvent]:
@@ -400,7 +444,8 @@ class PicturePublisher:
         self._agreements_at = now_s
         when = node.epoch + dt.timedelta(seconds=now_s)
         in_force = node.policy.in_force(when)
-        ids = [a.id for a in in_force]
+        announced = _announced(node)
+        ids = [a.id for a in in_force] + [f"exercise:{label}" for label in announced]
         if ids == self._agreements:
             return []
         self._agreements = ids
@@ -408,7 +453,7 @@ class PicturePublisher:
                 for a in in_force]
         everyone = set(node.rel_to) | set(node.config.partners) | {node.nation}
         return [self._event(node, "agreement", "in-force", now_s, sorted(everyone), [],
-                            AgreementItem(node.policy.name, refs))]
+                            AgreementItem(node.policy.name, refs, announced))]
 
     def _hotline_events(self, node: NationalNode, out: NodeOutput | None,
                         now_s: float) -> list[PictureEvent]:
@@ -440,6 +485,17 @@ class PicturePublisher:
                 evs.append(self._event(node, "consultation", cid, now_s, [node.nation], [],
                                        ConsultationItem(cid, json.loads(digest))))
         return evs
+
+
+def _drills(node: NationalNode) -> dict[str, str]:
+    """Fused object id → the announced exercise launch it came from (its warning centre's
+    drill tracks)."""
+    return node.watch.center.drill
+
+
+def _announced(node: NationalNode) -> list[str]:
+    """Labels of the exercise launches the node's watch was told of."""
+    return sorted({a.label for a in node.watch.config.announced})
 
 
 _PUBLISHERS: weakref.WeakKeyDictionary[NationalNode, PicturePublisher] = (

@@ -85,15 +85,14 @@ async def simulate_replay(scenario_id: str, seed: int = 0,
 
     ``rel_to``: the releasability of each nation's own tracks (default: everyone)."""
     from trilink.bus.memory import InMemoryBus
-    from trilink.hotline.opener import OpenerConfig
     from trilink.hotline.simulated import SimAuthorities
     from trilink.sharing.policy import policy_for
     from trilink.sim.federation import NATIONS, run_federation_async
     from trilink.sim.flights import fly_scenarios
-    from trilink.sim.hotline import desk_config, response_models, trigger_rules
+    from trilink.sim.hotline import desk_config, response_models
+    from trilink.sim.run import injector, scenario_watch
     from trilink.sim.scenario import load_scenario, shipped_scenario_path
     from trilink.sim.truth import Truth
-    from trilink.watch import WatchConfig
 
     path = shipped_scenario_path(scenario_id)
     scenario = load_scenario(path if path is not None else scenario_id)
@@ -103,9 +102,8 @@ async def simulate_replay(scenario_id: str, seed: int = 0,
     end_s = float(truth.end_t_s)
     replay = Replay(scenario.id, nations, end_s=end_s)
     spec = scenario.hotline
-    opener = (OpenerConfig(nations, spec.authority, trigger_rules(spec))
-              if spec.enabled else None)
-    watch = {n: WatchConfig(10.0, 30.0, end_s, opener) for n in nations}
+    # As `trilink run`: an exercise's own targets are drills (and the dashboard says so).
+    watch = {n: scenario_watch(scenario, truth.epoch, nations, end_s) for n in nations}
     models = response_models(spec, nations)
     authorities = ({n: SimAuthorities(n, models[n], seed, salt=scenario.id) for n in nations}
                    if spec.enabled else None)
@@ -119,9 +117,13 @@ async def simulate_replay(scenario_id: str, seed: int = 0,
         replay.step_costs_s.append(time.perf_counter() - t0)
         replay.events.extend(Timed(who, now, ev) for ev in encoded)
 
+    # The exercise's injects (hotline requests at set times), as `trilink run` applies them.
+    inject, _ = injector(scenario, truth.epoch, nations) if truth.epoch is not None else (
+        None, [])
     run = await run_federation_async(truth, policy, InMemoryBus(), seed, nations, rel_to,
-                                     authorities=authorities, desk_config=desk_config(spec),
-                                     watch=watch, on_output=on_output)
+                                     on_step=inject, authorities=authorities,
+                                     desk_config=desk_config(spec), watch=watch,
+                                     on_output=on_output)
     last = max((e.t_s for e in replay.events), default=end_s)
     for n, node in run.nodes.items():  # the last states, whatever the throttle held back
         replay.events.extend(Timed(n, last, ev)

@@ -214,6 +214,11 @@ def create_app(nation: str, registry: KeyRegistry, view: PictureView,
 
         app.get(path, summary=summary, name=f"list_{kind}")(items)
 
+    @app.get("/api/exercise", summary="Whether the picture is exercise traffic (the page's "
+             "EXERCISE banner), and its drill items and Exercise warnings")
+    async def exercise(user: Viewer) -> Response:
+        return _json(view.exercise(user.nation))
+
     kind_route("/api/tracks", "track", "Source tracks (own and partners') the caller may see")
     kind_route("/api/fused", "fused", "Fused objects the caller may see")
     kind_route("/api/warnings", "warning", "CAP messages the node issued")
@@ -306,14 +311,17 @@ class ServeConfig:
     keys_dir: Path
     host: str = "127.0.0.1"
     port: int = 8000
+    # `trilink keys nats` folder: the feed reads as the nation's dashboard user, hotline
+    # requests go as its operator user (None: a development server without users).
+    nats_creds: Path | None = None
 
 
-def nats_control(url: str, nation: str) -> Control:
+def nats_control(url: str, nation: str, options: dict[str, Any] | None = None) -> Control:
     """The node's control API over NATS (``trilink.live.client.request``)."""
     from trilink.live.client import request
 
     async def ask(req: dict[str, Any]) -> dict[str, Any]:
-        return await request(url, nation, req)
+        return await request(url, nation, req, **(options or {}))
 
     return ask
 
@@ -328,10 +336,12 @@ async def run(config: ServeConfig, started: Callable[[str], None] | None = None,
 
     registry = load_registry(config.keys_dir / "registry.json")
     view = PictureView(config.nation)
-    feed = PictureFeed(view, config.nats_url)
+    reader, operator = _nats_users(config)
+    feed = PictureFeed(view, config.nats_url, reader)
     await feed.start()
     app = create_app(config.nation, registry, view, feed.wait_change,
-                     lambda: feed.version, nats_control(config.nats_url, config.nation),
+                     lambda: feed.version,
+                     nats_control(config.nats_url, config.nation, operator),
                      closing=lambda: feed.closing)
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
                                            log_level="warning", lifespan="off",
@@ -361,6 +371,21 @@ async def run(config: ServeConfig, started: Callable[[str], None] | None = None,
             with contextlib.suppress(Exception):
                 await task
         await feed.stop()
+
+
+def _nats_users(config: ServeConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Connection options of the feed (dashboard user) and of hotline requests (operator
+    user; the dashboard's own if the folder has no operator seed: the node refuses)."""
+    if config.nats_creds is None:
+        return {}, {}
+    from trilink.live import natsconf as nc
+
+    reader = nc.creds_options(config.nats_creds, config.nation, nc.ROLE_DASHBOARD)
+    try:
+        operator = nc.creds_options(config.nats_creds, config.nation, nc.ROLE_OPERATOR)
+    except nc.NatsConfError:
+        operator = reader
+    return reader, operator
 
 
 class Background:
@@ -411,10 +436,12 @@ class Background:
 
 
 def serve_in_background(nation: str, nats_url: str, keys_dir: Path, port: int = 0,
-                        host: str = "127.0.0.1") -> Background:
+                        host: str = "127.0.0.1",
+                        nats_creds: Path | None = None) -> Background:
     """Start ``nation``'s dashboard on a daemon thread; returns once it listens.
 
     ``port=0`` picks a free port (``.url`` says which). ``.stop()`` ends it. This is the
     entry point for ``trilink live --serve``: one call per nation, after the nodes'
     picture streams exist (or before: the feed creates the stream and waits)."""
-    return Background(ServeConfig(nation, nats_url, keys_dir, host, port)).start()
+    return Background(ServeConfig(nation, nats_url, keys_dir, host, port,
+                                  nats_creds)).start()

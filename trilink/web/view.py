@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from trilink.web.publish import FusedItem, PictureEvent, WarningItem, decode_event
+from trilink.web.publish import (
+    AgreementItem,
+    FusedItem,
+    PictureEvent,
+    TrackItem,
+    WarningItem,
+    decode_event,
+)
 
 _JSON = msgspec.json.Encoder()
 
@@ -154,4 +161,43 @@ class PictureView:
             if self.visible(e, viewer):
                 kinds.setdefault(e.event.kind, []).append(e.event)
         return {"node": self.nation, "viewer": viewer, "last_seq": self.last_seq,
-                "items": kinds, "trails": self.trails(viewer)}
+                "items": kinds, "trails": self.trails(viewer),
+                "exercise": self.exercise(viewer)}
+
+    def exercise(self, viewer: str) -> dict[str, object]:
+        """Whether what ``viewer`` sees is exercise traffic, and which items are.
+
+        Active when the node runs an exercise (announced launches), holds drill tracks
+        (objects from an announced launch) or issued CAP messages of status Exercise. The
+        page shows its banner from the same rule (``app.js``, ``exerciseState``)."""
+        announced: set[str] = set()
+        drill_items: list[str] = []
+        exercise_warnings: list[str] = []
+        actual_warnings: list[str] = []
+        for e in self.latest.values():
+            if not self.visible(e, viewer):
+                continue
+            item = e.event.item
+            if isinstance(item, AgreementItem):
+                announced.update(item.exercise)
+            elif isinstance(item, (FusedItem, TrackItem)) and item.exercise:
+                drill_items.append(e.event.id)
+                announced.add(item.exercise)
+            elif isinstance(item, WarningItem):
+                if item.exercise or item.status == "Exercise":
+                    exercise_warnings.append(item.identifier)
+                elif item.status == "Actual":
+                    actual_warnings.append(item.identifier)
+        drill_items.sort()
+        reasons = []
+        if announced:
+            reasons.append("announced exercise launches: " + "; ".join(sorted(announced)))
+        if drill_items:
+            reasons.append(f"{len(drill_items)} drill track(s) and object(s)")
+        if exercise_warnings:
+            reasons.append(f"{len(exercise_warnings)} CAP message(s) of status Exercise")
+        active = bool(announced or drill_items or exercise_warnings)
+        return {"active": active, "announced": sorted(announced),
+                "drill_items": drill_items, "exercise_warnings": exercise_warnings,
+                "actual_warnings": actual_warnings,
+                "banner": ("EXERCISE — " + "; ".join(reasons)) if active else ""}

@@ -122,16 +122,17 @@
     if (trail.length > 400) trail.splice(0, trail.length - 400);
     state.trails.set(id, trail);
     const ring = ellipseRing(it.lat_deg, it.lon_deg, it.ellipse);
-    const tip = it.fused_id + " · " + (it.alt_m / 1000).toFixed(0) + " km · " + (it.speed_m_s / 1000).toFixed(2) + " km/s";
+    const tip = (it.exercise ? "EXERCISE · " : "") + it.fused_id + " · " + (it.alt_m / 1000).toFixed(0) + " km · " + (it.speed_m_s / 1000).toFixed(2) + " km/s";
     let d = drawnFused.get(id);
     if (!d) {
-      d = { trail: L.polyline(trail, { color: FUSED, weight: 2 }).addTo(layers.fused),
+      d = { trail: L.polyline(trail, { color: FUSED, weight: 2, dashArray: it.exercise ? "8 5" : null }).addTo(layers.fused),
         ellipse: L.polygon(ring, { color: FUSED, weight: 1, fillOpacity: 0.15 }).addTo(layers.fused),
         marker: L.circleMarker(pos, { radius: 6, color: "#000", weight: 1.5, fillColor: FUSED, fillOpacity: 1 })
           .bindTooltip(tip).addTo(layers.fused), impact: null };
       drawnFused.set(id, d);
     } else {
       d.trail.setLatLngs(trail); d.ellipse.setLatLngs(ring); d.marker.setLatLng(pos); d.marker.setTooltipContent(tip);
+      if (it.exercise) d.trail.setStyle({ dashArray: "8 5" }); // it became a drill
     }
     if (it.impact) {
       const area = ellipseRing(it.impact.lat_deg, it.impact.lon_deg, it.impact.ellipse);
@@ -147,7 +148,7 @@
       const pos = [it.lat_deg, it.lon_deg], m = drawnTracks.get(id);
       if (m) m.setLatLng(pos);
       else drawnTracks.set(id, L.circleMarker(pos, { radius: 3, color: COLOURS[it.nation] || "#555", weight: 2, fill: false })
-        .bindTooltip(it.key + " (" + it.nation + " sensors)").addTo(layers.tracks));
+        .bindTooltip((it.exercise ? "EXERCISE · " : "") + it.key + " (" + it.nation + " sensors)").addTo(layers.tracks));
       return;
     }
     if (ev.kind !== "warning") return;
@@ -157,8 +158,9 @@
     clearShapes(id);
     activeWarning.set(it.track_id, id);
     if (it.msg_type === "Cancel") return;
-    shapes.set(id, it.areas.map((poly) => L.polygon(poly, { color: WARN, weight: 2, fillOpacity: 0.12 })
-      .bindTooltip(it.headline).addTo(layers.warnings)));
+    const drill = isExercise(it);
+    shapes.set(id, it.areas.map((poly) => L.polygon(poly, { color: WARN, weight: 2, fillOpacity: 0.12, dashArray: drill ? "8 5" : null })
+      .bindTooltip((drill && !it.headline.startsWith("EXERCISE") ? "EXERCISE · " : "") + it.headline).addTo(layers.warnings)));
   }
 
   function undraw(id) {
@@ -167,6 +169,39 @@
     if (d) { d.trail.remove(); d.ellipse.remove(); d.marker.remove(); if (d.impact) d.impact.remove(); drawnFused.delete(id); }
     const m = drawnTracks.get(id);
     if (m) { m.remove(); drawnTracks.delete(id); }
+  }
+
+  // ---------------------------------------------------------------- exercise
+  // A warning is exercise traffic if its CAP status says so or it is about a drill track.
+  function isExercise(it) { return !!it.exercise || it.status === "Exercise"; }
+  function exerciseBadge() { return el("span", "EXERCISE", "badge exercise"); }
+
+  // The same rule as the server's /api/exercise (trilink/web/view.py, PictureView.exercise).
+  function exerciseState() {
+    const announced = new Set(), drills = [], exercises = [];
+    for (const ev of state.items.values()) {
+      const it = ev.item;
+      if (ev.kind === "agreement") for (const a of it.exercise || []) announced.add(a);
+      else if ((ev.kind === "fused" || ev.kind === "track") && it.exercise) { drills.push(ev.id); announced.add(it.exercise); }
+      else if (ev.kind === "warning" && isExercise(it)) exercises.push(it.identifier);
+    }
+    const reasons = [];
+    if (announced.size) reasons.push("announced exercise launches: " + [...announced].sort().join("; "));
+    if (drills.length) reasons.push(drills.length + " drill track(s) and object(s)");
+    if (exercises.length) reasons.push(exercises.length + " CAP message(s) of status Exercise");
+    const active = reasons.length > 0;
+    return { active: active, announced: [...announced].sort(), drill_items: drills.sort(), exercise_warnings: exercises,
+      banner: active ? "EXERCISE — " + reasons.join("; ") : "" };
+  }
+
+  function renderExercise() {
+    const x = exerciseState(), banner = $("exercise-banner");
+    state.exercise = x;
+    banner.hidden = !x.active;
+    document.body.classList.toggle("exercise", x.active);
+    $("exercise-text").textContent = x.banner.replace(/^EXERCISE — /, "");
+    banner.title = x.banner;
+    if (map && banner.dataset.shown !== String(x.active)) { banner.dataset.shown = String(x.active); map.invalidateSize(); }
   }
 
   // ---------------------------------------------------------------- panels
@@ -193,6 +228,7 @@
       tr.append(el("td", it.fused_id), el("td"), el("td", (it.alt_m / 1000).toFixed(0), "num"),
         el("td", (it.speed_m_s / 1000).toFixed(2), "num"), el("td"), el("td", [...under].join(", ") || "own sensors"));
       tr.children[1].append(badges(srcs));
+      if (it.exercise) { tr.classList.add("exercise"); tr.children[0].append(" ", exerciseBadge()); tr.title = "drill: " + it.exercise; }
       tr.children[4].append(badges(ev.rel_to));
       tbody.append(tr);
     }
@@ -206,7 +242,8 @@
     for (const ev of ws) {
       const it = ev.item, li = el("li", null, it.msg_type);
       li.dataset.id = ev.id;
-      li.append(el("div", ev.utc.slice(11, 19) + " UTC · " + it.msg_type + " · " + it.identifier),
+      if (isExercise(it)) { li.classList.add("exercise"); li.append(exerciseBadge(), " "); }
+      li.append(el("div", ev.utc.slice(11, 19) + " UTC · " + it.msg_type + " · " + it.identifier + (it.status ? " · " + it.status : "")),
         el("div", it.headline, "headline"), el("div", it.description, "muted"));
       li.addEventListener("click", () => { const p = $("cap"); p.hidden = false; p.textContent = it.cap_xml; });
       ol.append(li);
@@ -277,7 +314,7 @@
   let renderTimer = null, renderedAt = 0;
   function renderPanels() {
     renderTimer = null; renderedAt = Date.now();
-    renderObjects(); renderWarnings(); renderTimeline(); renderAgreements(); renderConsultations();
+    renderExercise(); renderObjects(); renderWarnings(); renderTimeline(); renderAgreements(); renderConsultations();
   }
   function scheduleRender(urgent) {
     if (urgent) { if (renderTimer) clearTimeout(renderTimer); renderPanels(); return; }
