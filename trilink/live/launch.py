@@ -8,6 +8,10 @@ then publishes the scenario's measurements on the scenario clock
 each writes its record and closes its audit) and the server, and writes
 ``DIR/summary.json`` (the schema of ``trilink run``), ``DIR/alerts/*.xml``,
 ``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
+The scenario's ``hotline_request`` injects are sent at their scenario times as ``open``
+control requests to their nations' nodes (:func:`apply_hotline_injects`; what was
+applied goes to ``DIR/nodes/injects.json``); its ``lost_link`` injects are not applied
+live (yet).
 
 The embedded server authenticates every client (:mod:`trilink.live.natsconf`): the run
 makes one nkey per nation and role in its temporary folder (seeds mode 0600, never in
@@ -41,11 +45,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trilink.errors import TrilinkError
+
+if TYPE_CHECKING:
+    from trilink.live.replay import ScenarioClock
+    from trilink.sim.scenario import Scenario
 
 AFTER_END_S = 120.0  # scenario seconds run past the last impact: last warnings lapse
 CLOCK_PREFIX = "trilink.live.clock"
@@ -336,6 +344,7 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 say(f"nodes {', '.join(nations)} ready; replay at x{speed:g} for "
                     f"{end_s / speed:.0f} s")
                 clock = ScenarioClock(truth.epoch, time.time() + 0.5, speed)
+                applied: list[dict[str, Any]] = []
 
                 async def feed() -> int:
                     # Each nation's clock is set by its operator, its scans come from
@@ -353,12 +362,20 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                         for n in nations:
                             await ops.conns[n].request(f"{CLOCK_PREFIX}.{n}", start,
                                                        timeout=5.0)
-                        return await publish_feed(sensors, scans, clock)
+                        fed, done = await asyncio.gather(
+                            publish_feed(sensors, scans, clock),
+                            apply_hotline_injects(ops.conns, scenario, clock, nations,
+                                                  end_s, say))
+                        applied.extend(done)
+                        return int(fed)
                     finally:
                         await ops.close()
                         await sensors.close()
 
                 published = asyncio.run(feed())
+                if scenario.injects:
+                    (out_dir / "nodes" / "injects.json").write_text(
+                        json.dumps(applied, indent=2) + "\n")
                 rest = clock.wall_at(end_s) - time.time()
                 if rest > 0:
                     time.sleep(rest)
@@ -384,6 +401,59 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
             if serve and hold is not None:
                 hold(summary)  # the end state, on dashboards still up (nodes stopped)
     return summary
+
+
+async def apply_hotline_injects(conns: Mapping[str, Any], scenario: Scenario,
+                                clock: ScenarioClock, nations: Sequence[str], end_s: float,
+                                say: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Send each ``hotline_request`` inject of ``scenario`` at its scenario time on
+    ``clock`` as an ``open`` control request (what `trilink hotline open` sends, trigger
+    "exercise inject") to its nation's node, over ``conns[nation]`` (that nation's
+    operator connection). The node opens the consultation at its own now; a refusal or
+    no answer is one line, and the run goes on. Returns one entry per inject: index,
+    nation, scenario time due, and the node's reply (or the problem)."""
+    from nats.errors import Error as NatsError
+
+    from trilink.live.client import control_subject
+    from trilink.sim.scenario import HotlineRequestInject
+
+    due = sorted((inj.time_s(clock.epoch, scenario.launches), k, inj)
+                 for k, inj in enumerate(scenario.injects)
+                 if isinstance(inj, HotlineRequestInject))
+    applied: list[dict[str, Any]] = []
+    for k, other in enumerate(scenario.injects):
+        if not isinstance(other, HotlineRequestInject):
+            applied.append({"inject": k, "kind": other.kind, "problem": "not applied live"})
+            say(f"inject {k} ({other.kind}): not applied in live runs (yet)")
+    for t_s, k, inj in due:
+        entry: dict[str, Any] = {"inject": k, "kind": inj.kind, "nation": inj.nation,
+                                 "due_s": t_s}
+        applied.append(entry)
+        if t_s > end_s:
+            entry["problem"] = "after the replay's end"
+            say(f"inject {k} ({inj.nation} hotline request at {t_s:g} s): not sent, "
+                f"after the replay's end ({end_s:g} s)")
+            continue
+        await asyncio.sleep(max(0.0, clock.wall_at(t_s) - time.time()))
+        parties = list(inj.parties or [n for n in nations if n != inj.nation])
+        req = {"op": "open", "parties": parties, "topic": inj.topic,
+               "authority": inj.authority, "trigger": "exercise inject"}
+        try:
+            msg = await conns[inj.nation].request(control_subject(inj.nation),
+                                                  json.dumps(req).encode(), timeout=5.0)
+            reply = json.loads(msg.data)
+        except (NatsError, TimeoutError, ValueError) as exc:
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        entry["sent_s"] = clock.scenario_s()
+        entry["reply"] = reply
+        if isinstance(reply, dict) and reply.get("ok"):
+            say(f"inject {k}: {inj.nation} opened {reply.get('consultation')} with "
+                f"{', '.join(parties)} at {entry['sent_s']:.0f} s")
+        else:
+            entry["problem"] = "refused"
+            say(f"inject {k}: the {inj.nation} node did not open the consultation: "
+                f"{reply.get('error') if isinstance(reply, dict) else reply}")
+    return applied
 
 
 def _check_ports(base: int, count: int) -> None:

@@ -12,6 +12,10 @@ Each nation's node gets the radars of that nation: the catalogue's
 (``trilink/data/sensors.yaml``) and the scenario's own (``Truth.sensors``: ships at
 stated positions), each with its own seeded generator; radars report nothing inside
 their outage windows (``Truth.outages``).
+
+Lost links (``cuts``, :class:`LinkCut`) are the transport's: a message due on a cut hop
+is still put on the bus at once (JetStream keeps it, as over a real outage) and is
+delivered when the link returns; the nodes decide nothing about it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,38 @@ NATIONS = ("USA", "JPN", "KOR")
 _TICK = object()  # queue item: the node's desk has a deadline due
 
 
+@dataclass(frozen=True)
+class LinkCut:
+    """A lost link over [from_s, to_s): between ``a`` and ``b`` both ways, or between
+    ``a`` and every partner (``b`` None)."""
+
+    a: str
+    b: str | None
+    from_s: float
+    to_s: float
+
+    def cuts(self, sender: str, recipient: str, t_s: float) -> bool:
+        ends = {sender, recipient}
+        on_link = self.a in ends and (self.b is None or self.b in ends)
+        return on_link and self.from_s <= t_s < self.to_s
+
+
+def held_until(cuts: Sequence[LinkCut], sender: str, recipient: str, t_s: float) -> float:
+    """When a message due at ``t_s`` on the hop sender → recipient gets through: ``t_s``,
+    or the end of the cut(s) it falls in (back-to-back cuts chain)."""
+    moved = True
+    while moved:
+        moved = False
+        for c in cuts:
+            if c.cuts(sender, recipient, t_s):
+                t_s, moved = c.to_s, True
+    return t_s
+
+
+# A message held by a lost link: (sender, recipient, msg_id, due (s), delivered (s)).
+Held = tuple[str, str, str, float, float]
+
+
 # repr=False: asyncio formats a coroutine's result in some paths; a repr of every
 # track event and array took seconds on a day's run.
 @dataclass(repr=False)
@@ -62,6 +98,7 @@ class FederationRun:
     track_events: dict[str, list[TrackEvent]] = field(default_factory=dict)
     # Each node's CAP messages, in the order issued (the last lapse at the run's end).
     warnings: dict[str, list[WarningEvent]] = field(default_factory=dict)
+    held: list[Held] = field(default_factory=list)  # what lost links held, in send order
 
 
 def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpec]:
@@ -87,6 +124,7 @@ async def run_federation_async(
     desk_config: DeskConfig | None = None,
     watch: Mapping[str, WatchConfig] | None = None,
     on_output: Callable[[str, NationalNode, NodeOutput, float], None] | None = None,
+    cuts: Sequence[LinkCut] = (),
 ) -> FederationRun:
     """Simulate every nation's radars, node and sharing over ``bus``; see the module doc.
 
@@ -97,7 +135,8 @@ async def run_federation_async(
     evaluation and faces: it decides nothing); ``on_step`` runs after each event a node
     handled, and what it returns is sent. ``authorities`` act on what the hotline desks
     deliver; the run goes on, past the last impact, until no desk or authority has
-    anything left to do; then every node closes its watch (warnings lapse).
+    anything left to do; then every node closes its watch (warnings lapse). ``cuts``:
+    lost links; what they held is listed in ``FederationRun.held``.
     """
     assert truth.epoch is not None, "federation runs need a truth with an epoch"
     extra = truth.sensors if sensors is None else tuple(sensors)
@@ -134,9 +173,15 @@ async def run_federation_async(
         # originator's signed bytes under its own outbox).
         await bus.send(sender, o.next_hop, o.msg_id, o.data, o.priority)
         run.sent += 1
+        due = max(o.send_at_s, now)
+        if cuts:
+            back = held_until(cuts, sender, o.next_hop, due)
+            if back > due:
+                run.held.append((sender, o.next_hop, o.msg_id, due, back))
+                due = back
         # Hotline traffic (priority 1) is handled before routine traffic due at the
         # same moment, as the bus contract promises.
-        heapq.heappush(queue, (max(o.send_at_s, now),
+        heapq.heappush(queue, (due,
                                next(order) - (o.priority << 62), o.next_hop, o.msg_id))
 
     async def fetch(recipient: str, msg_id: str) -> Delivery:
@@ -232,11 +277,12 @@ def run_federation(truth: Truth, policy: Policy, bus: Bus, seed: int,
                    watch: Mapping[str, WatchConfig] | None = None,
                    on_output: Callable[[str, NationalNode, NodeOutput, float], None]
                    | None = None,
+                   cuts: Sequence[LinkCut] = (),
                    ) -> FederationRun:
     """Synchronous wrapper of :func:`run_federation_async`."""
     return asyncio.run(run_federation_async(truth, policy, bus, seed, nations, rel_to,
                                             audit_dir, on_step=on_step, sensors=sensors,
                                             outages=outages, authorities=authorities,
                                             desk_config=desk_config, watch=watch,
-                                            on_output=on_output))
+                                            on_output=on_output, cuts=cuts))
 

@@ -40,7 +40,7 @@ from trilink.physics import earth
 from trilink.report import write_report
 from trilink.sensors.catalogue import RadarSpec
 from trilink.sharing.policy import Policy, policy_for
-from trilink.sim.federation import NATIONS, FederationRun, run_federation
+from trilink.sim.federation import NATIONS, FederationRun, LinkCut, run_federation
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.hotline import (
     consultation_records,
@@ -51,7 +51,7 @@ from trilink.sim.hotline import (
     trigger_rules,
 )
 from trilink.sim.record import build_record
-from trilink.sim.scenario import Scenario
+from trilink.sim.scenario import HotlineRequestInject, LostLinkInject, Scenario
 from trilink.sim.truth import Truth
 from trilink.tracking.impact import predict_impacts
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
@@ -238,7 +238,8 @@ def simulate(
                          seed, nations, audit_dir=audit_dir, on_step=on_step,
                          sensors=None if sensors is None else (*truth.sensors, *sensors),
                          authorities=authorities, desk_config=desk_config(spec),
-                         watch=watch, on_output=evaluate)
+                         watch=watch, on_output=evaluate,
+                         cuts=link_cuts(scenario, truth.epoch))
     about: dict[str, list[int]] = {}  # consultation → missiles it was raised about
     for per_nation in missile_consultation.values():
         for k, cid in per_nation.items():
@@ -263,7 +264,8 @@ def injector(scenario: Scenario, epoch: dt.datetime, nations: Sequence[str]
     its nation's first event at or after its time; the list fills with (index, nation,
     time applied, consultation opened) as they are."""
     due = sorted((inj.time_s(epoch, scenario.launches), k, inj)
-                 for k, inj in enumerate(scenario.injects))
+                 for k, inj in enumerate(scenario.injects)
+                 if isinstance(inj, HotlineRequestInject))
     injected: Injected = []
 
     def step(nation: str, node: NationalNode, now: float) -> NodeOutput | None:
@@ -280,6 +282,17 @@ def injector(scenario: Scenario, epoch: dt.datetime, nations: Sequence[str]
         return out
 
     return step, injected
+
+
+def link_cuts(scenario: Scenario, epoch: dt.datetime) -> list[LinkCut]:
+    """The scenario's ``lost_link`` injects as the federation driver's cuts."""
+    cuts = []
+    for inj in scenario.injects:
+        if isinstance(inj, LostLinkInject):
+            t0, t1 = inj.window_s(epoch, scenario.launches)
+            b = inj.between[1] if len(inj.between) == 2 else None
+            cuts.append(LinkCut(inj.between[0], b, t0, t1))
+    return cuts
 
 
 def scenario_watch(scenario: Scenario, epoch: dt.datetime | None, nations: Sequence[str],

@@ -12,7 +12,8 @@ Beyond the launches a scenario may say what went wrong and what else was there
 - ``outages``: radars that report nothing (no detections, no false alarms) over a
   window of time — a radar down, or a lost track;
 - ``sensors``: radars present in this scenario only (ships at stated positions), full
-  :class:`~trilink.sensors.catalogue.RadarSpec` entries or ``based_on`` a catalogue radar.
+  :class:`~trilink.sensors.catalogue.RadarSpec` entries or ``based_on`` a catalogue radar;
+- ``injects``: an exercise's events at set times — hotline requests, lost links.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -33,10 +34,12 @@ from pydantic import (
     Field,
     ModelWrapValidatorHandler,
     PrivateAttr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails
 
 from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
 from trilink.nations import check_nation
@@ -219,11 +222,7 @@ class ScenarioRadar(RadarSpec):
     @field_validator("nation")
     @classmethod
     def _scenario_nation(cls, value: str) -> str:
-        ctx = _CONTEXT.get()
-        if ctx is not None and ctx.nations and value not in ctx.nations:
-            raise ValueError(f"{value} is not one of this scenario's nations ("
-                             + ", ".join(ctx.nations) + ")")
-        return value
+        return _in_scenario(value)
 
     @field_validator("based_on")
     @classmethod
@@ -314,6 +313,16 @@ class Outage(_Model):
 def _check_nation(value: str) -> str:
     # Scenario nations run nodes and sit in consultations: parties only (not PRK).
     return check_nation(value, party=True)
+
+
+def _in_scenario(code: str) -> str:
+    """``code`` if it is one of the scenario's nations (when the file being read lists
+    them), else the error that says which they are."""
+    ctx = _CONTEXT.get()
+    if ctx is not None and ctx.nations and code not in ctx.nations:
+        raise ValueError(f"{code} is not one of this scenario's nations ("
+                         + ", ".join(ctx.nations) + ")")
+    return code
 
 
 AuthorityName = Literal["joint_staff", "defence_ministry", "foreign_ministry", "nsa",
@@ -424,21 +433,13 @@ class HotlineRequestInject(_Model):
     @classmethod
     def _party(cls, value: str) -> str:
         value = _check_nation(value)
-        ctx = _CONTEXT.get()
-        if ctx is not None and ctx.nations and value not in ctx.nations:
-            raise ValueError(f"{value} is not one of this scenario's nations ("
-                             + ", ".join(ctx.nations) + ")")
-        return value
+        return _in_scenario(value)
 
     @field_validator("parties")
     @classmethod
     def _parties(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        ctx = _CONTEXT.get()
         for code in value:
-            _check_nation(code)
-            if ctx is not None and ctx.nations and code not in ctx.nations:
-                raise ValueError(f"{code} is not one of this scenario's nations ("
-                                 + ", ".join(ctx.nations) + ")")
+            _in_scenario(_check_nation(code))
         return value
 
     @field_validator("after")
@@ -452,12 +453,54 @@ class HotlineRequestInject(_Model):
 
     def time_s(self, epoch: dt.datetime, launches: tuple[Launch, ...]) -> float:
         """When it is due, in seconds since ``epoch``."""
-        start = (next(x for x in launches if x.id == self.after).time_utc
-                 if self.after is not None else min(x.time_utc for x in launches))
-        return (start - epoch).total_seconds() + self.at_s
+        return _inject_time_s(self.at_s, self.after, epoch, launches)
 
 
-Inject = HotlineRequestInject
+def _inject_time_s(at_s: float, after: str | None, epoch: dt.datetime,
+                   launches: tuple[Launch, ...]) -> float:
+    start = (next(x for x in launches if x.id == after).time_utc
+             if after is not None else min(x.time_utc for x in launches))
+    return (start - epoch).total_seconds() + at_s
+
+
+class LostLinkInject(_Model):
+    """An exercise inject: the link between two nations (or between one nation and all
+    its partners) is lost from a set time for a duration. Messages due on it meanwhile,
+    either way, are held — JetStream keeps them — and arrive when the link returns; the
+    nodes see silence, then the backlog. Times as for :class:`HotlineRequestInject`."""
+
+    kind: Literal["lost_link"]
+    between: tuple[str, ...] = Field(
+        min_length=1, max_length=2, description="two nations, or one: all its links")
+    at_s: float = Field(ge=0, allow_inf_nan=False, description="s after the epoch or `after`")
+    after: str | None = Field(default=None, description="launch id the time counts from")
+    duration_s: float = Field(gt=0, allow_inf_nan=False, description="how long it is lost")
+    reason: str = ""
+
+    @field_validator("between")
+    @classmethod
+    def _nations(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            _in_scenario(_check_nation(code))
+        if len(set(value)) != len(value):
+            raise ValueError("a nation is listed twice")
+        return value
+
+    @field_validator("after")
+    @classmethod
+    def _known_launch(cls, value: str | None) -> str | None:
+        return HotlineRequestInject._known_launch(value)
+
+    def window_s(self, epoch: dt.datetime,
+                 launches: tuple[Launch, ...]) -> tuple[float, float]:
+        """[from, to) in seconds since ``epoch``."""
+        start = _inject_time_s(self.at_s, self.after, epoch, launches)
+        return start, start + self.duration_s
+
+
+# `kind` picks the model; error paths leave the tag out (see Scenario._checked_in_context).
+Inject = Annotated[HotlineRequestInject | LostLinkInject, Field(discriminator="kind")]
+_INJECT_KINDS = frozenset({"hotline_request", "lost_link"})
 
 
 class Scenario(_Model):
@@ -476,7 +519,8 @@ class Scenario(_Model):
     announced_launches: tuple[AnnouncedSpec, ...] = Field(
         default=(), description="an exercise's own launches: drills, never real threats")
     injects: tuple[Inject, ...] = Field(
-        default=(), description="an exercise's injects at set times (hotline requests)")
+        default=(), description="an exercise's injects at set times (hotline requests, "
+        "lost links)")
     sources: tuple[str, ...] = ()
     # Where the scenario was read from (path and node lines), for errors found later.
     _source: tuple[str, Lines] | None = PrivateAttr(default=None)
@@ -486,7 +530,10 @@ class Scenario(_Model):
     def _checked_in_context(cls, data: Any,
                             handler: ModelWrapValidatorHandler[Scenario]) -> Scenario:
         with _scenario_context(data):
-            return handler(data)
+            try:
+                return handler(data)
+            except ValidationError as exc:
+                raise _untagged(exc) from None
 
     @field_validator("nations")
     @classmethod
@@ -526,6 +573,27 @@ class Scenario(_Model):
             return FileProblem(f"<scenario {self.id}>", 0, field, message)
         path, lines = self._source
         return FileProblem(path, line_of(lines, loc), field, message)
+
+
+def _untagged(exc: ValidationError) -> ValidationError:
+    """``exc`` with the inject kind left out of its paths (``injects.0.parties``, not
+    ``injects.0.hotline_request.parties``): the path names the file's nodes, for its line."""
+    errors = exc.errors(include_url=False)
+
+    def tagged(loc: tuple[int | str, ...]) -> bool:
+        return len(loc) > 2 and loc[0] == "injects" and loc[2] in _INJECT_KINDS
+
+    if not any(tagged(tuple(e["loc"])) for e in errors):
+        return exc
+    details: list[InitErrorDetails] = []
+    for e in errors:
+        loc = tuple(e["loc"])
+        d = InitErrorDetails(type=e["type"], loc=loc[:2] + loc[3:] if tagged(loc) else loc,
+                             input=e["input"])
+        if "ctx" in e:
+            d["ctx"] = e["ctx"]
+        details.append(d)
+    return ValidationError.from_exception_data(exc.title, details)
 
 
 ScenarioProblem = FileProblem

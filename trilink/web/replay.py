@@ -90,7 +90,7 @@ async def simulate_replay(scenario_id: str, seed: int = 0,
     from trilink.sim.federation import NATIONS, run_federation_async
     from trilink.sim.flights import fly_scenarios
     from trilink.sim.hotline import desk_config, response_models
-    from trilink.sim.run import injector, scenario_watch
+    from trilink.sim.run import injector, link_cuts, scenario_watch
     from trilink.sim.scenario import load_scenario, shipped_scenario_path
     from trilink.sim.truth import Truth
 
@@ -123,7 +123,9 @@ async def simulate_replay(scenario_id: str, seed: int = 0,
     run = await run_federation_async(truth, policy, InMemoryBus(), seed, nations, rel_to,
                                      on_step=inject, authorities=authorities,
                                      desk_config=desk_config(spec), watch=watch,
-                                     on_output=on_output)
+                                     on_output=on_output,
+                                     cuts=link_cuts(scenario, truth.epoch)
+                                     if truth.epoch is not None else ())
     last = max((e.t_s for e in replay.events), default=end_s)
     for n, node in run.nodes.items():  # the last states, whatever the throttle held back
         replay.events.extend(Timed(n, last, ev)
