@@ -47,7 +47,7 @@ from numpy.typing import NDArray
 from trilink.hotline.desk import DeskConfig, DeskOutput, HotlineDesk, Send
 from trilink.hotline.wire import Forward, decode_item, encode_item
 from trilink.kinds.base import KindPlugin, PluginOutput
-from trilink.kinds.tracks import TRACK_DECODER, TrackRejection, decode_tracks
+from trilink.kinds.tracks import TRACK_DECODER, TrackRejection, decode_checked
 from trilink.kinds.tracks import TrackBatch as TrackBatch
 from trilink.kinds.tracks import TrackPayload as TrackPayload
 from trilink.kinds.tracks import encode_tracks as encode_tracks
@@ -333,17 +333,20 @@ class NationalNode:
                 out.rejected.append(f"hotline: {detail}")
             return out
         if env.kind == Kind.MISSILE_TRACK:
-            batch = decode_tracks(env.payload, now_s)
-            if isinstance(batch, TrackRejection):
+            checked = decode_checked(env.payload, now_s)
+            if isinstance(checked, TrackRejection):
                 # Signed but insane: refused whole, audited, the picture untouched.
-                self._audit_reject(now_ns, env, batch.detail, reason="payload")
-                out.rejected.append(f"payload: {batch.detail}")
+                self._audit_reject(now_ns, env, checked.detail, reason="payload")
+                out.rejected.append(f"payload: {checked.detail}")
                 return out
-            for p in batch.tracks:
+            tracks = checked.batch.tracks
+            for p in tracks:
                 self.first_seen.setdefault(f"{env.originator}/{p.track_id}", now_s)
+            # The decoder built the arrays once for its checks: the picture takes rows.
             self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
-                                             p.state(), p.covariance(),
-                                             p.powered_probability) for p in batch.tracks])
+                                             checked.x[i], checked.P[i],
+                                             p.powered_probability)
+                                 for i, p in enumerate(tracks)])
             out.picture_changed = True
             return out
         plugin = self._plugins.get(env.kind)

@@ -19,6 +19,7 @@ first six states are fused (the specific force is kept from the more powered sou
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
 from scipy.stats import chi2
 
-from trilink.kinds.tracks import NX, check_state
+from trilink.kinds.tracks import NX, check_state, first_bad_state
 from trilink.tracking import kernels
 from trilink.tracking.imm import ImmParams
 
@@ -104,6 +105,22 @@ def predict_track(x: F, P: F, dt_s: float, powered_probability: float) -> tuple[
     return xp, Pp
 
 
+def _all_sane(tracks: list[SourceTrack]) -> bool:
+    """Whether every track passes :meth:`FusedPicture.update`'s checks, in one vectorised
+    pass (:func:`~trilink.kinds.tracks.first_bad_state`); False sends the caller to the
+    per-track checks, which name each problem."""
+    if not tracks:
+        return False
+    for tr in tracks:
+        if not (isinstance(tr.x, np.ndarray) and tr.x.shape == (NX,)
+                and tr.x.dtype == np.float64 and isinstance(tr.P, np.ndarray)
+                and tr.P.shape == (NX, NX) and tr.P.dtype == np.float64
+                and math.isfinite(tr.t_s) and 0.0 <= tr.powered_probability <= 1.0):
+            return False
+    return first_bad_state(np.stack([tr.x for tr in tracks]),
+                           np.stack([tr.P for tr in tracks])) is None
+
+
 @dataclass(frozen=True)
 class SourceTrack:
     """One nation's track as shared (or the local one): state at time t_s."""
@@ -153,6 +170,10 @@ class FusedPicture:
         # Fusion is lazy: updates only store the sources; objects are fused when read
         # (or when association needs them), so a node keeps up with its partners' rate.
         self._dirty: set[str] = set()
+        # Bumped on every change; each object keeps the revision of its last change, so a
+        # reader (the picture publisher) looks only at what changed since it last looked.
+        self.revision = 0
+        self._rev: dict[str, int] = {}
 
     def update(self, tracks: list[SourceTrack]) -> list[str]:
         """Take the latest state of some tracks; associate new ones, refresh known ones.
@@ -165,7 +186,9 @@ class FusedPicture:
         touched: set[str] = set()
         refused: list[str] = []
         ok: list[SourceTrack] = []
-        for tr in tracks:
+        if _all_sane(tracks):
+            ok = list(tracks)
+        for tr in [] if ok else tracks:
             problem = check_state(tr.x, tr.P)
             if problem is None and not (math.isfinite(tr.t_s)
                                         and 0.0 <= tr.powered_probability <= 1.0):
@@ -186,6 +209,7 @@ class FusedPicture:
         if new:
             touched |= self._associate(new)
         self._dirty |= touched
+        self._bump(touched)
         # Pairs that could not merge earlier (two live tracks of one nation) may later:
         # look again now and then, not at every update (it is quadratic).
         t_now = max(tr.t_s for tr in tracks) if tracks else self._last_merge_s
@@ -274,6 +298,7 @@ class FusedPicture:
                         self._owner[key] = a.fused_id
                     del self._objects[b.fused_id]
                     self._fuse(a)
+                    self._bump((a.fused_id,))
 
     def _fuse(self, obj: FusedObject) -> None:
         newest = max(s.t_s for s in obj.sources.values())
@@ -309,6 +334,27 @@ class FusedPicture:
             if fid in self._objects:
                 self._fuse(self._objects[fid])
         self._dirty.clear()
+
+    def _bump(self, fused_ids: Iterable[str]) -> None:
+        self.revision += 1
+        for fid in fused_ids:
+            self._rev[fid] = self.revision
+
+    def owner(self, source_key: str) -> str | None:
+        """The fused id holding source ``nation/track_id``, if any."""
+        return self._owner.get(source_key)
+
+    def changed_since(self, revision: int, also: Collection[str] = ()) -> list[FusedObject]:
+        """The objects changed after ``revision`` (see :attr:`revision`) or named in
+        ``also``, in creation order, fused up to their latest sources (only those:
+        fusion stays lazy for the rest)."""
+        out = [o for fid, o in self._objects.items()
+               if self._rev.get(fid, 0) > revision or fid in also]
+        for obj in out:
+            if obj.fused_id in self._dirty:
+                self._dirty.discard(obj.fused_id)
+                self._fuse(obj)
+        return out
 
     def objects(self) -> list[FusedObject]:
         """Every fused object, in creation order (fused up to the latest sources)."""
