@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 from ballistic_arc import arc, covariance
@@ -78,3 +79,8 @@ def test_the_pacific_dragon_replay_marks_every_message_exercise(tmp_path: Path) 
         text = f.read_text(encoding="utf-8")
         assert "<status>Exercise</status>" in text and "<status>Actual</status>" not in text
         assert "trilink_exercise" in text and "EXERCISE" in text
+    # What the nodes tell each other of those warnings on the hotline says so too.
+    record = (tmp_path / "record.json").read_text(encoding="utf-8")
+    posts = re.findall(r'"([^"]*public warning: [a-z_]+ at t=[0-9.]+ s)"',
+                       record.encode().decode("unicode_escape"))
+    assert posts and all(p.startswith("EXERCISE (") for p in posts), posts

@@ -146,5 +146,9 @@ class Watch:
 
 
 def _public(nation: str, ev: WarningEvent) -> dict[str, Any]:
-    return {"nation": nation, "t_s": round(ev.t_s, 1),
-            "level": dict(ev.message.parameters)["trilink_level"]}
+    params = dict(ev.message.parameters)
+    out: dict[str, Any] = {"nation": nation, "t_s": round(ev.t_s, 1),
+                           "level": params["trilink_level"]}
+    if "trilink_exercise" in params:  # a drill's warning: the hotline must say so too
+        out["exercise"] = params["trilink_exercise"]
+    return out

@@ -70,7 +70,8 @@ def tell_warning(desk: HotlineDesk, t_s: float, warning: dict[str, Any]) -> Desk
     current = active_consultation(desk)
     if current is None or desk.nation not in current.folded.joined:
         return DeskOutput()  # not in one yet: the join tells every warning so far
-    text = f"{desk.nation} public warning: {warning['level']} at t={warning['t_s']} s"
+    drill = f"EXERCISE ({warning['exercise']}) — " if warning.get("exercise") else ""
+    text = f"{drill}{desk.nation} public warning: {warning['level']} at t={warning['t_s']} s"
     return desk.say(t_s, current.id, text, fact={"warnings": [warning]})
 
 
