@@ -1,0 +1,333 @@
+"""Shared harness of the fault runs (bench/faults/*.py): a JPN live node in this process,
+a US node as a `trilink node` process, a real nats-server, the 2023-12-17 SRBM replay.
+
+As in tests/test_faults.py: JPN seals its tracks for the US (audit ``sent`` rows), hands
+them to JetStream (counted here as *acked* when the PubAck came back), and the US node
+audits what it takes (``received`` rows). After a run: acked − received = lost, seqs
+received more than once = applied twice, and both audits must verify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from trilink.bus.nats import NatsBus
+from trilink.bus.server import free_port, nats_server_binary
+from trilink.live import LiveNode, live_national_node, load_keys_dir, write_keys
+from trilink.live.client import connect
+from trilink.live.feed import encode_scan, from_radar_scan, sensor_subject
+from trilink.live.replay import (
+    ScenarioClock,
+    scenario_nations,
+    scenario_scans,
+    scenario_truth,
+)
+from trilink.sharing.audit import AuditLog, verify_audit_file
+from trilink.sharing.policy import policy_for
+from trilink.sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench" / "results" / "faults.json"
+SCENARIO = "2023-12-17-srbm"
+NATIONS = ("USA", "JPN", "KOR")
+
+# Every PubAck JetStream gave JPN, with its wall time (the bus is created per connection,
+# so the count sits on the class; a bench-only wrapper, the node is unchanged).
+ACKED: list[tuple[float, str, str]] = []  # (wall, next hop, msg id)
+_send = NatsBus.send
+
+
+async def _counting_send(self: NatsBus, sender: str, recipient: str, msg_id: str,
+                         data: bytes, priority: int = 0) -> None:
+    await _send(self, sender, recipient, msg_id, data, priority)
+    ACKED.append((time.time(), recipient, msg_id))
+
+NatsBus.send = _counting_send  # type: ignore[method-assign]
+
+
+def parser(doc: str | None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke variant: replay at x20, a 3 s fault")
+    p.add_argument("--speed", type=float, help="scenario seconds per wall second "
+                   "(default 2, quick 20)")
+    p.add_argument("--fault-s", type=float, help="wall seconds the fault lasts "
+                   "(default 30, quick 3)")
+    p.add_argument("--keep", type=Path, help="keep the run's folder (audits, logs) here")
+    return p
+
+
+def settings(a: argparse.Namespace) -> tuple[float, float]:
+    speed = a.speed or (20.0 if a.quick else 2.0)
+    fault_s = a.fault_s if a.fault_s is not None else (3.0 if a.quick else 30.0)
+    return speed, fault_s
+
+
+def seqs(db: Path, direction: str, peer: str) -> list[int]:
+    if not db.exists():
+        return []
+    with sqlite3.connect(db, timeout=10.0) as c:
+        rows = c.execute("SELECT seq FROM audit WHERE direction=? AND peer=? AND "
+                         "kind='missile_track' AND seq IS NOT NULL", (direction, peer))
+        return [int(r[0]) for r in rows]
+
+
+def rejected(db: Path, peer: str) -> dict[str, int]:
+    if not db.exists():
+        return {}
+    with sqlite3.connect(db, timeout=10.0) as c:
+        rows = c.execute("SELECT reason, COUNT(*) FROM audit WHERE direction='rejected' "
+                         "AND peer=? GROUP BY reason", (peer,))
+        return {str(r): int(n) for r, n in rows}
+
+
+def rejection_samples(db: Path, peer: str, n: int = 2) -> list[str]:
+    with sqlite3.connect(db, timeout=10.0) as c:
+        rows = c.execute("SELECT reason, detail FROM audit WHERE direction='rejected' AND "
+                         "peer=? LIMIT ?", (peer, n))
+        return [f"{r}: {d}" for r, d in rows]
+
+
+def wait_port(host: str, port: int, proc: subprocess.Popen[bytes] | None,
+              timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            if s.connect_ex((host, port)) == 0:
+                return
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            raise RuntimeError(f"nothing listens on {host}:{port}")
+        time.sleep(0.02)
+
+
+class Server:
+    """nats-server with JetStream on ``host:port``, store in ``store``; restartable."""
+
+    def __init__(self, store: Path, host: str = "127.0.0.1", port: int | None = None,
+                 log: Path | None = None) -> None:
+        self.store, self.host, self.port = store, host, port or free_port()
+        self.log = log
+        self.proc: subprocess.Popen[bytes] | None = None
+        store.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def url(self) -> str:
+        return f"nats://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        err = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [nats_server_binary(), "-js", "-a", self.host, "-p", str(self.port),
+             "-sd", str(self.store)], stdout=subprocess.DEVNULL, stderr=err)
+        wait_port(self.host, self.port, self.proc)
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+Inject = Callable[["Run"], Awaitable[dict[str, Any]]]
+
+
+class Run:
+    """One replay through one fault. ``usa_prefix`` wraps the US node's command (e.g.
+    ``ip netns exec``); ``usa_clock_offset_s`` offsets the US node's clock (scenario
+    seconds: its --start-unix moves by −offset/speed)."""
+
+    def __init__(self, folder: Path, speed: float, *, usa_prefix: Sequence[str] = (),
+                 usa_clock_offset_s: float = 0.0, lead_s: float = 15.0) -> None:
+        self.dir, self.speed = folder, speed
+        sc = load_scenario(SCENARIO)
+        self.regime = sc.regime
+        truth = scenario_truth(sc)
+        assert truth.epoch is not None
+        self.epoch = truth.epoch
+        self.scans = [s for s in scenario_scans(truth, scenario_nations(sc))
+                      if s.nation == "JPN"]
+        write_keys(NATIONS, folder / "keys")
+        key, registry = load_keys_dir(folder / "keys", "JPN")
+        self.clock = ScenarioClock(truth.epoch, time.time() + lead_s, speed)
+        self.usa_prefix = list(usa_prefix)
+        self.usa_offset_s = usa_clock_offset_s
+        self.usa_audit = folder / "USA.sqlite"
+        self.jpn_db = folder / "JPN.sqlite"
+        self.jpn_audit = AuditLog(self.jpn_db, durable=False)
+        node = live_national_node("JPN", key, registry, policy_for(sc.regime, sc.date),
+                                  NATIONS, self.jpn_audit, epoch=truth.epoch,
+                                  modelled_latency=True)
+        self.log_lines: list[str] = []
+        self.live = LiveNode(node, "", clock=self.clock.unix_now, speed=speed, sensors=True,
+                             hold_sends=True, log=self._log)
+        self.usa: subprocess.Popen[bytes] | None = None
+        self.usa_starts = 0
+        self.fed = self.feed_failed = 0
+        ACKED.clear()
+
+    def _log(self, line: str) -> None:
+        self.log_lines.append(f"{time.time():.3f} {line}")
+
+    async def feed(self, nc: Any) -> None:
+        """The JPN sensor feed on the scenario clock, as publish_feed, but a publish
+        that fails (no server) is counted and the feed goes on."""
+        for scan in self.scans:
+            delay = self.clock.wall_at(scan.t_s) - time.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            msg = from_radar_scan(scan, self.clock.epoch, with_truth=True)
+            try:
+                await nc.publish(sensor_subject(scan.nation, scan.sensor_id),
+                                 encode_scan(msg))
+                self.fed += 1
+            except Exception:  # the connection is down and its buffer full
+                self.feed_failed += 1
+        with contextlib.suppress(Exception):  # best effort: the publishes were counted
+            await asyncio.wait_for(nc.flush(), 30.0)
+
+    def start_usa(self, url: str) -> subprocess.Popen[bytes]:
+        start_unix = self.clock.start_unix - self.usa_offset_s / self.speed
+        out = (self.dir / "USA.log").open("ab")
+        self.usa = subprocess.Popen(
+            [*self.usa_prefix, sys.executable, "-m", "trilink.cli", "node", "--nation", "USA",
+             "--keys", str(self.dir / "keys"), "--nats", url, "--audit", str(self.usa_audit),
+             "--epoch", self.epoch.isoformat(), "--start-unix", repr(start_unix),
+             "--speed", str(self.speed), *(["--regime", self.regime] if self.regime else [])],
+            stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        out.close()
+        self.usa_starts += 1
+        return self.usa
+
+    def sent_to_usa(self) -> set[int]:
+        return set(seqs(self.jpn_db, "sent", "USA"))
+
+    def received(self) -> set[int]:
+        return set(seqs(self.usa_audit, "received", "JPN"))
+
+    async def caught_up(self, target: set[int], since: float, timeout_s: float = 120.0
+                        ) -> float | None:
+        """Wall seconds from ``since`` until the US audit holds every seq of ``target``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if target <= self.received():
+                return round(time.time() - since, 2)
+            await asyncio.sleep(0.2)
+        return None
+
+    async def go(self, jpn_url: str, usa_url: str, fault_at_s: float, inject: Inject
+                 ) -> dict[str, Any]:
+        self.live.url = jpn_url
+        await self.live.start()
+        self.start_usa(usa_url)
+        nc = await connect(jpn_url, name="fault-feed", reconnect_forever=True)
+        feed = asyncio.create_task(self.feed(nc))
+        # The fault runs while the feed goes on, from scenario second fault_at_s.
+        await asyncio.sleep(max(0.0, self.clock.wall_at(fault_at_s) - time.time()))
+        fault = await inject(self)
+        await feed
+        await nc.close()
+        await asyncio.sleep(1.0)
+        # Let the outbox drain (a reconnect may still be under way), then stop JPN.
+        deadline = time.monotonic() + 60.0
+        while self.live._outbox and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await self.live.stop()
+        outbox_left = len(self.live._outbox)
+        held_for = sorted({o.next_hop for _, _, o in self.live._later})
+        sent = self.sent_to_usa()
+        tail = await self.caught_up(sent, time.time(), timeout_s=60.0)
+        assert self.usa is not None
+        usa_alive = self.usa.poll() is None
+        self.usa.terminate()
+        try:
+            usa_rc: int | None = self.usa.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.usa.kill()
+            usa_rc = self.usa.wait()
+        return {"fault": fault, "feed_scans_published": self.fed,
+                "feed_scans_failed": self.feed_failed, "jpn_scans_taken": self.live.scans,
+                "jpn_feed_rejected": self.live.feed_rejected, "jpn_outbox_left": outbox_left,
+                "jpn_held_for": held_for, "final_drain_s": tail,
+                "usa_alive_at_end": usa_alive, "usa_exit_code": usa_rc}
+
+    def outcome(self, extra: dict[str, Any]) -> dict[str, Any]:
+        self.jpn_audit.close()
+        sent = seqs(self.jpn_db, "sent", "USA")
+        got = seqs(self.usa_audit, "received", "JPN")
+        acked = {int(m.split(":")[1]) for _, hop, m in ACKED if hop == "USA"}
+        twice = sorted(s for s, n in Counter(got).items() if n > 1)
+        lost = sorted(acked - set(got))
+        jv, uv = verify_audit_file(self.jpn_db), verify_audit_file(self.usa_audit)
+        rej = rejected(self.usa_audit, "JPN")
+        res = {
+            "speed": self.speed, "scans": len(self.scans),
+            "sealed_for_usa": len(sent), "acked_to_usa": len(acked),
+            "pubacks_total": len(ACKED),
+            "received_by_usa": len(got), "distinct_received": len(set(got)),
+            "lost_acked": lost, "sealed_not_received": sorted(set(sent) - set(got)),
+            "applied_twice": twice, "usa_rejected": rej,
+            "usa_rejection_samples": rejection_samples(self.usa_audit, "JPN") if rej else [],
+            "jpn_audit_ok": jv.ok, "usa_audit_ok": uv.ok, "usa_starts": self.usa_starts,
+            **extra,
+        }
+        res["ok"] = bool(not lost and not twice and jv.ok and uv.ok
+                         and extra.get("usa_exit_code") == 0 and len(acked) >= 5)
+        return res
+
+
+def load() -> str:
+    """The machine's load averages now (the figures depend on them)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def publish(name: str, variant: str, result: dict[str, Any]) -> None:
+    """Print ``result`` and merge it into bench/results/faults.json under name/variant."""
+    result = {"load_before": result.pop("load_before", None), "load_after": load(),
+              "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **result}
+    print(json.dumps({name: {variant: result}}, indent=2))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    data.setdefault(name, {})[variant] = result
+    RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def folder(keep: Path | None) -> tuple[Path, Any]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        return keep, None
+    t = tempfile.TemporaryDirectory(prefix="trilink-fault-")
+    return Path(t.name), t
+
+
+def jpn_lines(run: Run, needle: str) -> list[str]:
+    return [line for line in run.log_lines if needle in line]
+
+
+__all__ = ["ACKED", "Run", "Server", "collections", "folder", "jpn_lines", "load",
+           "parser", "publish", "settings"]
