@@ -49,8 +49,8 @@ def _feed(center: WarningCenter, tracks: dict[str, float], steps: int = 30) -> N
     center.expire(math.inf)
 
 
-# 14 drill patterns of up to three tracks; ten drawn (each one is a 300 s watch).
-@settings(max_examples=10, deadline=None)
+# 14 drill patterns of up to three tracks; five drawn (each one is a 300 s watch).
+@settings(max_examples=5, deadline=None)
 @given(drills=st.lists(st.booleans(), min_size=1, max_size=3))
 def test_no_message_about_a_drill_is_ever_actual(drills: list[bool]) -> None:
     center = WarningCenter("JPN", EPOCH, status="Actual")

@@ -93,16 +93,16 @@ def test_national_only_shares_nothing(truth: Truth) -> None:
         assert all({k.split("/")[0] for k in o.sources} == {node.nation} for o in node.fused())
 
 
-def test_same_seed_same_fused_picture(truth: Truth) -> None:
-    a = _run(truth, "trilateral-realtime")
-    b = _run(truth, "trilateral-realtime")
+def test_same_seed_same_fused_picture(short_truth: Truth) -> None:
+    a = _run(short_truth, "trilateral-realtime")
+    b = _run(short_truth, "trilateral-realtime")
     for nation in a.nodes:
         fa, fb = a.nodes[nation].fused(), b.nodes[nation].fused()
         assert [o.fused_id for o in fa] == [o.fused_id for o in fb]
         assert all(x.x.tobytes() == y.x.tobytes() for x, y in zip(fa, fb, strict=True))
 
 
-def test_same_fused_outcome_over_nats_jetstream(truth: Truth, tmp_path: Path) -> None:
+def test_same_fused_outcome_over_nats_jetstream(short_truth: Truth, tmp_path: Path) -> None:
     """The three nodes over a real nats-server reach the in-memory run's picture."""
     import asyncio
 
@@ -111,12 +111,12 @@ def test_same_fused_outcome_over_nats_jetstream(truth: Truth, tmp_path: Path) ->
     from trilink.sim.federation import NATIONS, run_federation_async
 
     policy = Policy.for_regime("trilateral-realtime")
-    memory = _run(truth, "trilateral-realtime")
+    memory = _run(short_truth, "trilateral-realtime")
 
     async def over_nats(url: str) -> FederationRun:
         bus = await NatsBus.connect(url, NATIONS)
         try:
-            return await run_federation_async(truth, policy, bus, seed=1)
+            return await run_federation_async(short_truth, policy, bus, seed=1)
         finally:
             await bus.close()
 
