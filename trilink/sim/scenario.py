@@ -278,11 +278,7 @@ class Outage(_Model):
     @field_validator("after")
     @classmethod
     def _known_launch(cls, value: str | None) -> str | None:
-        ctx = _CONTEXT.get()
-        if value is not None and ctx is not None and value not in ctx.launch_ids:
-            raise ValueError(f"no launch {value!r} in this scenario; expected one of "
-                             + ", ".join(sorted(ctx.launch_ids)))
-        return value
+        return None if value is None else _a_launch(value)
 
     @field_validator("to_s")
     @classmethod
@@ -313,6 +309,15 @@ class Outage(_Model):
 def _check_nation(value: str) -> str:
     # Scenario nations run nodes and sit in consultations: parties only (not PRK).
     return check_nation(value, party=True)
+
+
+def _a_launch(launch_id: str) -> str:
+    """``launch_id`` if the file being read has that launch, else the error naming them."""
+    ctx = _CONTEXT.get()
+    if ctx is not None and launch_id not in ctx.launch_ids:
+        raise ValueError(f"no launch {launch_id!r} in this scenario; expected one of "
+                         + ", ".join(sorted(ctx.launch_ids)))
+    return launch_id
 
 
 def _in_scenario(code: str) -> str:
@@ -445,11 +450,7 @@ class HotlineRequestInject(_Model):
     @field_validator("after")
     @classmethod
     def _known_launch(cls, value: str | None) -> str | None:
-        ctx = _CONTEXT.get()
-        if value is not None and ctx is not None and value not in ctx.launch_ids:
-            raise ValueError(f"no launch {value!r} in this scenario; expected one of "
-                             + ", ".join(sorted(ctx.launch_ids)))
-        return value
+        return None if value is None else _a_launch(value)
 
     def time_s(self, epoch: dt.datetime, launches: tuple[Launch, ...]) -> float:
         """When it is due, in seconds since ``epoch``."""
