@@ -429,17 +429,25 @@ def test_a_hostile_hub_cannot_reach_a_spokes_own_subjects(tmp_path: Path) -> Non
 
 
 def test_subjects_match_the_code_that_uses_them() -> None:
+    """The permissions and the code that publishes and subscribes share one subject
+    layout: natsconf's (the users import it, never write it again)."""
     from trilink.live import client, feed, launch, node
     from trilink.web import publish
 
-    assert nc.control_subject("KOR") == client.control_subject("KOR")
-    assert nc.sensor_subject("KOR", "R1") == feed.sensor_subject("KOR", "R1")
-    assert nc.nation_sensors_subject("KOR") == feed.nation_sensors_subject("KOR")
-    assert nc.cap_subject("KOR") == node.cap_subject("KOR")
-    assert nc.picture_subject("KOR") == publish.picture_subject("KOR")
-    assert nc.picture_subject("KOR") == f"{node.PICTURE_PREFIX}.KOR"
-    assert nc.picture_stream("KOR") == publish.picture_stream("KOR")
-    assert nc.clock_subject("KOR") == f"{launch.CLOCK_PREFIX}.KOR"
+    assert client.control_subject is nc.control_subject
+    assert feed.sensor_subject is nc.sensor_subject
+    assert feed.nation_sensors_subject is nc.nation_sensors_subject
+    assert node.cap_subject is nc.cap_subject
+    assert node.picture_subject is publish.picture_subject is nc.picture_subject
+    assert publish.picture_stream is nc.picture_stream
+    assert launch.clock_subject is nc.clock_subject
+    assert nc.control_subject("KOR") == "trilink.ctl.KOR"
+    assert nc.sensor_subject("KOR", "R1") == "trilink.sensor.KOR.R1"
+    assert nc.nation_sensors_subject("KOR") == "trilink.sensor.KOR.*"
+    assert nc.cap_subject("KOR") == "trilink.cap.KOR"
+    assert nc.picture_subject("KOR") == "trilink.picture.KOR"
+    assert nc.picture_stream("KOR") == "PICTURE_KOR"
+    assert nc.clock_subject("KOR") == "trilink.live.clock.KOR"
 
 
 def test_credentials_files_and_bad_input(tmp_path: Path) -> None:

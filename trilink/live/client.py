@@ -20,17 +20,14 @@ from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from trilink.errors import TrilinkError
+from trilink.live.natsconf import CONTROL_PREFIX as CONTROL_PREFIX
+from trilink.live.natsconf import control_subject as control_subject
 
-CONTROL_PREFIX: Final = "trilink.ctl"
 SCHEMES: Final = ("nats", "tls", "ws", "wss")
 
 
 class LiveError(TrilinkError, RuntimeError):
     """Live mode could not do what was asked (one line: the flag or file and why)."""
-
-
-def control_subject(nation: str) -> str:
-    return f"{CONTROL_PREFIX}.{nation}"
 
 
 def check_url(url: str) -> str:

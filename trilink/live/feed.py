@@ -30,11 +30,15 @@ import msgspec
 import numpy as np
 
 from trilink.errors import TrilinkError
+
+# The subject layout has one home, beside the permissions made from it.
+from trilink.live.natsconf import SENSOR_PREFIX as SENSOR_PREFIX
+from trilink.live.natsconf import nation_sensors_subject as nation_sensors_subject
+from trilink.live.natsconf import sensor_subject as sensor_subject
 from trilink.physics.earth import geodetic_to_ecef
 from trilink.sensors.radar import RadarScan
 
 SCHEMA_VERSION: Final = 1
-SENSOR_PREFIX: Final = "trilink.sensor"
 MAX_DETECTIONS: Final = 4096  # per scan: far above any radar in the catalogue
 MAX_BYTES: Final = 1 << 20
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -62,15 +66,6 @@ class SensorScanMsg(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 _ENC = msgspec.msgpack.Encoder()
 _DEC = msgspec.msgpack.Decoder(SensorScanMsg)
-
-
-def sensor_subject(nation: str, sensor_id: str) -> str:
-    return f"{SENSOR_PREFIX}.{nation}.{sensor_id}"
-
-
-def nation_sensors_subject(nation: str) -> str:
-    """What a node subscribes to: its own nation's sensors, every one of them."""
-    return f"{SENSOR_PREFIX}.{nation}.*"
 
 
 def _ns(epoch: dt.datetime, t_s: float) -> int:

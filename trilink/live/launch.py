@@ -50,13 +50,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trilink.errors import TrilinkError
+from trilink.live.natsconf import clock_subject
 
 if TYPE_CHECKING:
     from trilink.live.replay import ScenarioClock
     from trilink.sim.scenario import Scenario
 
 AFTER_END_S = 120.0  # scenario seconds run past the last impact: last warnings lapse
-CLOCK_PREFIX = "trilink.live.clock"
 GRACE_S = 10.0  # wall seconds a node gets to stop on SIGTERM before it is killed
 
 
@@ -158,7 +158,7 @@ def node_main(config_path: str) -> int:
                 show(f"{me}: scenario second 0 at wall {start:.3f}, x{speed:g}")
             await msg.respond(b"ok")
 
-        await nc.subscribe(f"{CLOCK_PREFIX}.{me}", cb=set_clock)
+        await nc.subscribe(clock_subject(me), cb=set_clock)
         await nc.flush()
         await live.start()
         stop = asyncio.Event()
@@ -360,7 +360,7 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                     try:
                         start = json.dumps({"start_unix": clock.start_unix}).encode()
                         for n in nations:
-                            await ops.conns[n].request(f"{CLOCK_PREFIX}.{n}", start,
+                            await ops.conns[n].request(clock_subject(n), start,
                                                        timeout=5.0)
                         fed, done = await asyncio.gather(
                             publish_feed(sensors, scans, clock),

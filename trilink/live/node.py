@@ -58,6 +58,9 @@ from trilink.live.auth import ROLE_OPS, ControlGuard
 from trilink.live.client import LiveError, connect, control_subject
 from trilink.live.control import Reply, encode_reply, handle, post_text, utc
 from trilink.live.feed import FeedError, decode_scan, nation_sensors_subject, to_radar_scan
+from trilink.live.natsconf import CAP_PREFIX as CAP_PREFIX
+from trilink.live.natsconf import cap_subject as cap_subject
+from trilink.live.natsconf import picture_subject
 from trilink.live.record import NodeRecorder
 from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, partners_of
 from trilink.sharing.agreements import DataKind
@@ -130,14 +133,8 @@ def live_cyber_node(nation: str, key: NodeKey, registry: KeyRegistry, policy: Po
                               plugins=[cyber_plugin(nation, everyone, policy, epoch)])
 
 
-CAP_PREFIX: Final = "trilink.cap"
 MAX_CONTROL_BYTES: Final = 64 * 1024
 REPLAY_QUIET_S: Final = 0.5  # wall seconds without input after which a replay is caught up
-PICTURE_PREFIX: Final = "trilink.picture"
-
-
-def cap_subject(nation: str) -> str:
-    return f"{CAP_PREFIX}.{nation}"
 
 
 class LiveNode:
@@ -507,7 +504,7 @@ class LiveNode:
             # A plain publish: the PICTURE stream stores it all the same, and the node
             # does not wait a round trip per event for a face's sake.
             for ev in self._picture[0](self.node, out, now):
-                await self._nc.publish(f"{PICTURE_PREFIX}.{self.nation}", ev)
+                await self._nc.publish(picture_subject(self.nation), ev)
         except Exception as exc:  # the picture is a face: it must not stop the node
             self._note_error(exc)
 

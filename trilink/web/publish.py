@@ -41,6 +41,8 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
+from trilink.live.natsconf import picture_stream as picture_stream
+from trilink.live.natsconf import picture_subject as picture_subject
 from trilink.node import NationalNode, NodeOutput
 from trilink.physics import earth
 from trilink.sharing.envelope import Envelope, Kind
@@ -49,17 +51,8 @@ from trilink.sharing.policy import Denied
 
 F = NDArray[np.float64]
 SCHEMA_VERSION: Final = 1
-SUBJECT_PREFIX: Final = "trilink.picture"
 KINDS: Final = ("track", "fused", "warning", "consultation", "hotline", "agreement")
 CHI2_2D_95: Final = 5.991464547107979  # chi-square, 2 degrees of freedom, 95 %
-
-
-def picture_subject(nation: str) -> str:
-    return f"{SUBJECT_PREFIX}.{nation}"
-
-
-def picture_stream(nation: str) -> str:
-    return f"PICTURE_{nation}"
 
 
 # ------------------------------------------------------------------ schema
