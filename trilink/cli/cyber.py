@@ -216,19 +216,14 @@ REQUEST_BUDGET_BYTES = 56 * 1024
 
 def request_batches(objs: list[object]) -> list[list[object]]:
     """Runs of objects whose JSON stays under :data:`REQUEST_BUDGET_BYTES`."""
-    out: list[list[object]] = [[]]
-    size = 0
+    from trilink.cyber.book import json_size, runs_under
+
     for i, o in enumerate(objs):
-        n = len(json.dumps(o, separators=(",", ":"))) + 1
+        n = json_size(o)
         if n > REQUEST_BUDGET_BYTES:
             oid = o.get("id", f"objects[{i}]") if isinstance(o, dict) else f"objects[{i}]"
             fail(f"{oid}: {n} bytes; one object may have at most {REQUEST_BUDGET_BYTES}")
-        if out[-1] and size + n > REQUEST_BUDGET_BYTES:
-            out.append([])
-            size = 0
-        out[-1].append(o)
-        size += n
-    return [b for b in out if b]
+    return runs_under(objs, json_size, REQUEST_BUDGET_BYTES)
 
 
 def _control(nation: str, nats: str, timeout_s: float,

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from trilink.cyber.correlate import Correlation, SightingIndex
 from trilink.cyber.identity import nation_identity, nation_identity_id, stable_id
@@ -110,18 +110,32 @@ BUNDLE_BUDGET_BYTES = 768 * 1024
 """Largest bundle per envelope (the envelope's payload limit is 1 MiB less headers)."""
 
 
-def _chunks(items: list[Stored]) -> list[list[Stored]]:
-    """Split into runs whose serialised objects stay under :data:`BUNDLE_BUDGET_BYTES`."""
-    out: list[list[Stored]] = [[]]
+T = TypeVar("T")
+
+
+def json_size(obj: object) -> int:
+    """Bytes of ``obj`` as compact JSON in a list (its separator included)."""
+    return len(json.dumps(obj, separators=(",", ":"))) + 1
+
+
+def runs_under(items: Sequence[T], size_of: Callable[[T], int], budget: int) -> list[list[T]]:
+    """Consecutive runs of ``items`` whose sizes sum to at most ``budget`` (an item
+    larger than the budget goes alone)."""
+    out: list[list[T]] = [[]]
     size = 0
     for it in items:
-        n = len(json.dumps(it.obj, separators=(",", ":"))) + 1
-        if out[-1] and size + n > BUNDLE_BUDGET_BYTES:
+        n = size_of(it)
+        if out[-1] and size + n > budget:
             out.append([])
             size = 0
         out[-1].append(it)
         size += n
     return [c for c in out if c]
+
+
+def _chunks(items: list[Stored]) -> list[list[Stored]]:
+    """Split into runs whose serialised objects stay under :data:`BUNDLE_BUDGET_BYTES`."""
+    return runs_under(items, lambda it: json_size(it.obj), BUNDLE_BUDGET_BYTES)
 
 
 def _with_markings(objects: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
