@@ -4,15 +4,21 @@ Lanes, top to bottom: agreements (each dated event of every agreement file), lea
 and ministers' meetings and frameworks, exercises (the record's, and a schedule's
 planned ones, hatched as notional), DPRK launches of the reference table. Every mark
 carries its title and source as a tooltip; colours are Okabe–Ito.
+
+The marks are data (:func:`timeline_marks`, :func:`mark_json`): ``trilink record
+timeline`` draws them as a page, and the dashboard (``GET /api/timeline``, the
+``/timeline`` page) puts its node's picture — launches and warnings — on the same axis.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
+from typing import Any
 
 from trilink.alliance.record import Registry, shipped_registry
 
@@ -59,6 +65,43 @@ def record_marks(reg: Registry) -> list[Mark]:
                 "frameworks" if e.kind == "framework" else "meetings")
         out.append(Mark(lane, e.date, e.end or e.date, e.title, e.sources[0]))
     return out
+
+
+def planned_marks(programme: str) -> list[Mark]:
+    """The scheduled exercises of a programme (a file or a shipped id), as notional
+    marks: the CP-SAT schedule of ``trilink exercise plan``."""
+    from trilink.exercise.programme import load_programme
+    from trilink.exercise.schedule import schedule
+
+    return [Mark("exercises", it.first_day, it.last_day,
+                 f"{it.occurrence.series.name} {it.occurrence.label}",
+                 it.occurrence.series.sources[0], planned=True)
+            for it in schedule(load_programme(programme)).items]
+
+
+@functools.cache
+def _shipped_planned(programme: str) -> tuple[Mark, ...]:
+    return tuple(planned_marks(programme))  # the solve takes a second or two: once
+
+
+def timeline_marks(registry: Registry | None = None, planned: list[Mark] | None = None,
+                   programme: str | None = None) -> list[Mark]:
+    """Every mark of the record's time axis: the registry's agreements and events, the
+    reference table's launches, and planned exercises (``planned``, or the schedule of
+    ``programme``, solved once per process)."""
+    reg = registry or shipped_registry()
+    extra = list(planned or [])
+    if programme is not None:
+        extra += _shipped_planned(programme)
+    return record_marks(reg) + launch_marks() + extra
+
+
+def mark_json(m: Mark) -> dict[str, Any]:
+    """A mark for the dashboard: its lane and its span as UTC instants (a day mark
+    covers its whole days)."""
+    return {"lane": m.lane, "title": m.title, "source": m.source, "planned": m.planned,
+            "start_utc": f"{m.first.isoformat()}T00:00:00Z",
+            "end_utc": f"{(m.last + dt.timedelta(days=1)).isoformat()}T00:00:00Z"}
 
 
 def timeline_html(marks: list[Mark], title: str, start: dt.date | None = None,
@@ -110,7 +153,6 @@ def timeline_html(marks: list[Mark], title: str, start: dt.date | None = None,
 
 def record_timeline(registry: Registry | None = None,
                     planned: list[Mark] | None = None) -> str:
-    reg = registry or shipped_registry()
-    marks = record_marks(reg) + launch_marks() + list(planned or [])
+    marks = timeline_marks(registry, planned)
     return timeline_html(marks, "US–Japan–ROK cooperation: the record, exercises and "
                          "launches", start=dt.date(2014, 1, 1))

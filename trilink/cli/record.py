@@ -86,19 +86,11 @@ def record_timeline(
         help="also draw this exercise programme's schedule (file or shipped id)")] = None,
 ) -> None:
     """The record, exercises and launches on one time axis, as a page."""
-    from trilink.alliance.timeline import Mark
+    from trilink.alliance.timeline import planned_marks
     from trilink.alliance.timeline import record_timeline as draw
     from trilink.report.files import write_atomic
 
-    planned: list[Mark] = []
-    if plan is not None:
-        from trilink.exercise.programme import load_programme
-        from trilink.exercise.schedule import schedule
-
-        for it in schedule(load_programme(plan)).items:
-            planned.append(Mark("exercises", it.first_day, it.last_day,
-                                f"{it.occurrence.series.name} {it.occurrence.label}",
-                                it.occurrence.series.sources[0], planned=True))
+    planned = planned_marks(plan) if plan is not None else []
     try:
         path = write_atomic(out.parent, out.name, draw(planned=planned))
     except OSError as exc:

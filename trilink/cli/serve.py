@@ -28,6 +28,9 @@ def serve(
              "read the picture as the nation's dashboard user, send hotline requests as its "
              "operator user (--replay publishes as its node user; default: no credentials, "
              "a development server)")] = None,
+    plan: Annotated[str, typer.Option(
+        help="the exercise programme scheduled on the /timeline page (file or shipped id; "
+             "'none': the record and the picture only)")] = "programme-2026-2028",
 ) -> None:
     """Serve the nation's dashboard (map, warnings, hotline) and REST/SSE API, read from
     the node's picture stream PICTURE_<NATION>; OpenAPI at /openapi.json."""
@@ -51,6 +54,10 @@ def serve(
     if me not in registry.nations():
         fail(f"--nation: {me} has no key in {keys / 'registry.json'}")
     user_options(nats_creds, me, ROLE_DASHBOARD)  # checked now: one line, not at connect
+    if plan != "none":  # a bad programme: one line now, not on the first /timeline
+        from trilink.exercise.programme import load_programme
+
+        load_programme(plan)
     # Only the node may publish its picture: a replay stands in for it.
     replay_options = user_options(nats_creds, me, ROLE_NODE) if replay else {}
 
@@ -65,7 +72,8 @@ def serve(
             feeder = asyncio.create_task(_feed_replay(nats, me, replay, speed,
                                                       replay_options))
         try:
-            await run(ServeConfig(me, nats, keys, host, port, nats_creds), started)
+            await run(ServeConfig(me, nats, keys, host, port, nats_creds,
+                                  None if plan == "none" else plan), started)
         finally:
             if feeder is not None:
                 feeder.cancel()

@@ -16,12 +16,15 @@ import math
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
 from trilink.errors import TrilinkError
+
+if TYPE_CHECKING:
+    from trilink.sim.scenario import Scenario
 
 SCHEMA_VERSION = 1
 
@@ -112,14 +115,20 @@ def _measure(entry: dict[str, Any], launch: dict[str, Any], name: str) -> float 
 def score(record: dict[str, Any], standards: Standards) -> list[Result]:
     summary = record.get("summary") or {}
     launches = summary.get("launches") or []
+    live: dict[str, dict[str, Any]] = record.get("live_consultation_measures") or {}
     out = []
     for obj in standards.objectives:
         findings: list[Finding] = []
         deciding: list[float | None] = []
+        placed: list[str] = []  # launches scored from the live nodes' records
         for launch in launches:
             lid = str(launch["id"]).split("/")[-1]
             if obj.measure.startswith("consultation."):
                 v = _measure({}, launch, obj.measure)
+                if v is None and lid in live:  # a live summary's block is empty
+                    v = _measure({}, {"consultation": live[lid]}, obj.measure)
+                    if v is not None:
+                        placed.append(lid)
                 ok = v is not None and v <= obj.standard_max
                 findings.append(Finding(lid, None, v, ok))
                 deciding.append(v)
@@ -131,7 +140,7 @@ def score(record: dict[str, Any], standards: Standards) -> list[Result]:
                 findings.append(Finding(lid, nation, v, ok))
                 per.append(v)
             if obj.over_nations == "all":
-                deciding.append(None if any(v is None for v in per) else max(
+                deciding.append(None if not per or any(v is None for v in per) else max(
                     v for v in per if v is not None))
             else:
                 got = [v for v in per if v is not None]
@@ -143,13 +152,17 @@ def score(record: dict[str, Any], standards: Standards) -> list[Result]:
                 and all(v is None for v in deciding)):
             # A live replay has no simulated hotline staff and its summary no consultation
             # times (docs/live.md): not measured, rather than "never".
-            out.append(Result(obj, None, None, _live_consultation_why(record),
+            out.append(Result(obj, None, None, _live_consultation_why(record, obj.measure),
                               tuple(findings)))
             continue
         value = None if any(v is None for v in deciding) else max(
             v for v in deciding if v is not None)
         met = value is not None and value <= obj.standard_max
-        out.append(Result(obj, value, met, _why(obj, findings, met), tuple(findings)))
+        why = _why(obj, findings, met)
+        if placed:
+            why += "; live, from the nodes' records: " + "; ".join(
+                f"{lid} {live[lid]['basis']}" for lid in placed)
+        out.append(Result(obj, value, met, why, tuple(findings)))
     return out
 
 
@@ -180,47 +193,122 @@ def _why(obj: Objective, findings: list[Finding], met: bool) -> str:
     return "; ".join(parts)
 
 
-def _live_consultation_why(record: dict[str, Any]) -> str:
+def _live_consultation_why(record: dict[str, Any], measure: str) -> str:
     opened = record.get("live_consultations") or []
     seen = "; ".join(f"{c['nation']} opened {c['id']} at {c['opened_utc']}"
+                     + (" (on a control request)" if c.get("source") == "control" else "")
                      for c in opened[:6]) or "no node opened one"
-    return ("not measured: a live replay has no simulated hotline staff (nobody joins) "
-            "and its summary carries no consultation times; the nodes' records: " + seen)
+    if measure == "consultation.opened_s":
+        gap = ("the nodes opened none, or the run's scenario is not a shipped one (its "
+               "launch times are needed to place them)")
+    else:  # all_joined_s, statement_released_s: people's acts the nodes do not record
+        gap = ("a live replay has no simulated hotline staff (nobody joins or signs) and "
+               "the live nodes' records (nodes/*.node.json) hold no joins or statements")
+    return f"not measured: {gap}; the nodes' records: {seen}"
 
 
-def _live_consultations(run_dir: Path) -> list[dict[str, Any]]:
-    """Consultations the nodes of a live run opened (``nodes/<NATION>.node.json``)."""
+def _live_consultations(run_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """Consultations of a live run: those the nodes opened themselves
+    (``nodes/<NATION>.node.json``) and those opened on the launcher's control requests
+    (``nodes/injects.json``), with the nodes' epoch (scenario second 0)."""
     import datetime as dt
 
     out: list[dict[str, Any]] = []
+    epoch: dt.datetime | None = None
+
+    def add(nation: str, cid: str, t_s: float, source: str) -> None:
+        assert epoch is not None
+        when = epoch + dt.timedelta(seconds=t_s)
+        out.append({"nation": nation, "id": cid, "opened_s": round(t_s, 1), "source": source,
+                    "opened_utc": when.isoformat(timespec="milliseconds")
+                    .replace("+00:00", "Z")})
+
     for f in sorted((Path(run_dir) / "nodes").glob("*.node.json")):
         try:
             rec = json.loads(f.read_text(encoding="utf-8"))
             epoch = dt.datetime.fromisoformat(str(rec["epoch"]))
             for cid, t_s in rec.get("consultations") or []:
-                when = epoch + dt.timedelta(seconds=float(t_s))
-                out.append({"nation": str(rec["nation"]), "id": str(cid),
-                            "opened_s": round(float(t_s), 1),
-                            "opened_utc": when.isoformat(timespec="milliseconds")
-                            .replace("+00:00", "Z")})
+                add(str(rec["nation"]), str(cid), float(t_s), "node")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
                 ValueError):
             continue  # a node record that cannot be read adds nothing to the reasons
+    try:
+        injects = json.loads((Path(run_dir) / "nodes" / "injects.json")
+                             .read_text(encoding="utf-8"))
+        for inj in injects if epoch is not None and isinstance(injects, list) else []:
+            reply = inj.get("reply") or {}
+            if inj.get("kind") == "hotline_request" and reply.get("ok") \
+                    and reply.get("consultation"):
+                add(str(inj["nation"]), str(reply["consultation"]), float(inj["sent_s"]),
+                    "control")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError,
+            ValueError, AttributeError):
+        pass  # no injects, or unreadable: only the nodes' own consultations count
+    out.sort(key=lambda c: (c["opened_s"], c["nation"]))
+    return out, epoch.isoformat() if epoch is not None else None
+
+
+def live_consultation_measures(launches: list[tuple[str, float]],
+                               opened: list[tuple[str, float]],
+                               lapse_after_s: float) -> dict[str, dict[str, Any]]:
+    """Each launch's consultation block (``trilink run``'s schema, seconds after the
+    launch) from the consultations the live nodes opened.
+
+    ``launches``: (launch id, scenario second); ``opened``: (consultation id, scenario
+    second) of the consultations the nodes opened themselves. The node records do not say
+    which target a consultation was raised about, so a consultation is placed by time:
+    one opened between a launch and the next belongs to that launch (the node raises a
+    target on its first significant track); a launch with none of its own is covered by
+    the last one opened before it, if that has not lapsed (nobody concludes one in a live
+    replay, and the node raises a new target into the consultation already open, as the
+    simulation's record shows). Joins and statements are not recorded: ``None``.
+    """
+    order = sorted(launches, key=lambda x: x[1])
+    out: dict[str, dict[str, Any]] = {}
+    for i, (lid, t_launch) in enumerate(order):
+        t_next = order[i + 1][1] if i + 1 < len(order) else float("inf")
+        own = [(t, cid) for cid, t in opened if t_launch <= t < t_next]
+        before = [(t, cid) for cid, t in opened if t < t_launch <= t + lapse_after_s]
+        block: dict[str, Any] = {"id": None, "opened_s": None, "all_joined_s": None,
+                                 "statement_released_s": None, "basis": ""}
+        if own:
+            t, cid = min(own)
+            block |= {"id": cid, "opened_s": round(t - t_launch, 1),
+                      "basis": f"{cid} opened {t - t_launch:.1f} s after it"}
+        elif before:
+            t, cid = max(before)
+            block |= {"id": cid, "opened_s": round(t - t_launch, 1),
+                      "basis": f"{cid} already open ({t_launch - t:.1f} s before it)"}
+        out[lid] = block
     return out
 
 
-def _shipped_title(summary: dict[str, Any]) -> str | None:
-    """The title of a summary's scenario, if it is a shipped one (a live run's summary
-    names its scenario only)."""
+def _shipped_scenario(summary: dict[str, Any]) -> Scenario | None:
+    """A summary's scenario, if it is a shipped one (a live run's summary names its
+    scenario only); None otherwise."""
     from trilink.sim.scenario import load_scenario, shipped_scenario_path
 
     path = shipped_scenario_path(str(summary.get("scenario")))
     if path is None:
         return None
     try:
-        return load_scenario(path).title
+        return load_scenario(path)
     except (TrilinkError, OSError):
         return None
+
+
+def _live_measures(scenario: Scenario | None, consultations: list[dict[str, Any]],
+                   epoch: str | None) -> dict[str, dict[str, Any]]:
+    import datetime as dt
+
+    if scenario is None or epoch is None:
+        return {}
+    zero = dt.datetime.fromisoformat(epoch)
+    launches = [(x.id, (x.time_utc - zero).total_seconds()) for x in scenario.launches]
+    # The objective is the federation's own consultation: those opened on a controller's
+    # request (an inject) are named in the reasons but not scored, as in `trilink run`.
+    opened = [(c["id"], float(c["opened_s"])) for c in consultations if c["source"] == "node"]
+    return live_consultation_measures(launches, opened, scenario.hotline.lapse_after_s)
 
 
 def read_record(run_dir: Path) -> dict[str, Any]:
@@ -231,10 +319,14 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
         if path.name == "summary.json" and isinstance(record, dict):
-            record = {"summary": record, "scenario": {"id": record.get("scenario"),
-                                                      "title": _shipped_title(record)}}
+            scenario = _shipped_scenario(record)
+            record = {"summary": record, "scenario": {
+                "id": record.get("scenario"),
+                "title": None if scenario is None else scenario.title}}
             if record["summary"].get("mode") == "live":
-                record["live_consultations"] = _live_consultations(Path(run_dir))
+                found, epoch = _live_consultations(Path(run_dir))
+                record["live_consultations"] = found
+                record["live_consultation_measures"] = _live_measures(scenario, found, epoch)
     except FileNotFoundError:
         raise RunRecordError(f"{Path(run_dir) / 'record.json'}: no such file (expected a "
                              "`trilink run` or `trilink live` folder)") from None

@@ -5,6 +5,9 @@ The app reads the node's picture stream (:class:`~trilink.web.feed.PictureFeed` 
 agreements release to each user's nation:
 
 - ``GET /`` the page (Leaflet from the installed XStatic-Leaflet package, no CDN);
+  ``GET /timeline`` the record's time axis with the picture on it, from
+  ``GET /api/timeline`` (:mod:`trilink.alliance.timeline`'s marks and the picture's
+  launches and warnings);
 - ``GET /api/picture`` everything visible now (and the stream sequence it is as of);
   ``/api/tracks``, ``/api/fused``, ``/api/warnings``, ``/api/warnings/{id}/cap.xml``,
   ``/api/consultations``, ``/api/hotline``, ``/api/agreements``; ``/api/map`` the map layers;
@@ -28,6 +31,7 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -63,6 +67,8 @@ COOKIE: Final = "trilink_session"
 HOTLINE_OPS: Final = ("list", "show", "open", "join", "say", "read", "draft", "amend",
                       "approve", "decline", "conclude", "statement")
 MAX_BODY_BYTES: Final = 64 * 1024
+# The exercise programme whose CP-SAT schedule the timeline shows (None: none).
+TIMELINE_PLAN: Final = "programme-2026-2028"
 Control = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 _JSON = msgspec.json.Encoder()
 
@@ -93,14 +99,16 @@ def create_app(nation: str, registry: KeyRegistry, view: PictureView,
                version: Callable[[], int], control: Control | None = None,
                clock: Callable[[], float] = time.time,
                closing: Callable[[], bool] = lambda: False,
-               routers: Sequence[APIRouter] = ()) -> FastAPI:
+               routers: Sequence[APIRouter] = (),
+               timeline_plan: str | None = TIMELINE_PLAN) -> FastAPI:
     """The dashboard app of ``nation`` over ``view`` (see the module docstring).
 
     ``wait_change(version, timeout_s)`` returns when the view has changed since
     ``version()`` was read; ``control`` asks the node's control API (None: no hotline);
     streams end once ``closing()`` (the server is stopping). ``routers`` are mounted as
     they are (e.g. the node's TAXII server, :func:`trilink.cyber.taxii.taxii_router`,
-    which authenticates its own callers).
+    which authenticates its own callers). ``timeline_plan``: the exercise programme
+    scheduled on the timeline (None: the record and the picture only).
     """
     about: dict[str, Any] = dict(
         title=f"trilink dashboard — {nation}",
@@ -166,6 +174,22 @@ def create_app(nation: str, registry: KeyRegistry, view: PictureView,
     async def page() -> HTMLResponse:
         html = static.joinpath("index.html").read_text("utf-8")
         return HTMLResponse(html.replace("{{NATION}}", nation))
+
+    @app.get("/timeline", response_class=HTMLResponse, include_in_schema=False)
+    async def timeline_page() -> HTMLResponse:
+        html = static.joinpath("timeline.html").read_text("utf-8")
+        return HTMLResponse(html.replace("{{NATION}}", nation))
+
+    @app.get("/api/timeline", summary="The record (agreements, meetings, frameworks, "
+             "exercises, the reference launches), the programme's scheduled exercises and "
+             "the picture's launches and warnings, as marks on one time axis")
+    async def timeline(user: Viewer) -> Response:
+        from trilink.web.view import picture_timeline
+
+        record, plan_error = await asyncio.to_thread(_timeline_record, timeline_plan)
+        return _json({"node": nation, "viewer": user.nation, "lanes": _TIMELINE_LANES,
+                      "plan": timeline_plan, "plan_error": plan_error, "record": record,
+                      "picture": picture_timeline(view, user.nation)})
 
     @app.post("/api/login", summary="Log in with a token; sets an HttpOnly session cookie")
     async def login(request: Request, token: Annotated[str, Body(embed=True)]) -> Response:
@@ -301,6 +325,24 @@ def create_app(nation: str, registry: KeyRegistry, view: PictureView,
     return app
 
 
+_TIMELINE_LANES: Final = ("agreements", "meetings", "frameworks", "exercises", "launches",
+                           "picture")
+
+
+@functools.cache
+def _timeline_record(plan: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    """The record's marks (the same data as ``trilink record timeline``), once per
+    process: the schedule's solve takes a second or two."""
+    from trilink.alliance.timeline import mark_json, timeline_marks
+    from trilink.errors import TrilinkError
+
+    try:
+        marks, error = timeline_marks(programme=plan), None
+    except TrilinkError as exc:  # a bad programme: the record alone, and why
+        marks, error = timeline_marks(), " ".join(str(exc).split())
+    return [mark_json(m) for m in marks], error
+
+
 # ------------------------------------------------------------------ running it
 
 
@@ -314,6 +356,8 @@ class ServeConfig:
     # `trilink keys nats` folder: the feed reads as the nation's dashboard user, hotline
     # requests go as its operator user (None: a development server without users).
     nats_creds: Path | None = None
+    # The exercise programme scheduled on the timeline page (None: the record only).
+    timeline_plan: str | None = TIMELINE_PLAN
 
 
 def nats_control(url: str, nation: str, options: dict[str, Any] | None = None) -> Control:
@@ -342,7 +386,7 @@ async def run(config: ServeConfig, started: Callable[[str], None] | None = None,
     app = create_app(config.nation, registry, view, feed.wait_change,
                      lambda: feed.version,
                      nats_control(config.nats_url, config.nation, operator),
-                     closing=lambda: feed.closing)
+                     closing=lambda: feed.closing, timeline_plan=config.timeline_plan)
     server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port,
                                            log_level="warning", lifespan="off",
                                            timeout_graceful_shutdown=1))

@@ -19,6 +19,7 @@ snapshot) rather than silently miss changes.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -201,3 +202,37 @@ class PictureView:
                 "drill_items": drill_items, "exercise_warnings": exercise_warnings,
                 "actual_warnings": actual_warnings,
                 "banner": ("EXERCISE — " + "; ".join(reasons)) if active else ""}
+
+
+def _utc_at(ev: PictureEvent, t_s: float) -> str:
+    """Node time ``t_s`` in UTC: every event carries its node time and UTC both."""
+    at = dt.datetime.fromisoformat(ev.utc.replace("Z", "+00:00"))
+    at += dt.timedelta(seconds=t_s - ev.t_s)
+    return at.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def picture_timeline(view: PictureView, viewer: str) -> list[dict[str, object]]:
+    """The picture's launches (each fused object, from when it entered the picture to
+    its latest update) and warnings (each CAP message at its issue), as marks of the
+    record's time axis (:func:`trilink.alliance.timeline.mark_json`'s shape), only what
+    ``viewer`` may see."""
+    out: list[dict[str, object]] = []
+    for e in view.latest.values():
+        if not view.visible(e, viewer):
+            continue
+        ev, item = e.event, e.event.item
+        if isinstance(item, FusedItem):
+            title = f"object {item.fused_id} in {view.nation}'s picture" + (
+                f" (EXERCISE: {item.exercise})" if item.exercise else "")
+            out.append({"lane": "picture", "kind": "launch", "id": ev.id, "title": title,
+                        "exercise": bool(item.exercise), "planned": False, "source": "",
+                        "start_utc": _utc_at(ev, item.first_t_s), "end_utc": ev.utc})
+        elif isinstance(item, WarningItem):
+            drill = bool(item.exercise) or item.status == "Exercise"
+            title = (f"{item.msg_type} {item.identifier} ({item.level}"
+                     + (f", {item.status}" if item.status else "") + f"): {item.headline}")
+            out.append({"lane": "picture", "kind": "warning", "id": ev.id, "title": title,
+                        "exercise": drill, "planned": False, "source": "",
+                        "start_utc": ev.utc, "end_utc": ev.utc})
+    out.sort(key=lambda m: (str(m["start_utc"]), str(m["id"])))
+    return out
