@@ -144,6 +144,13 @@ def _substep(x: FloatArray, h: float, powered: bool, phi: FloatArray,
              first: bool = False) -> None:
     """Advance x (9) by h seconds with RK4 and multiply phi by this step's transition
     (``first``: phi is the identity, so it becomes the step's transition)."""
+    _substep_ws(x, h, powered, phi, first, np.empty((4, NX, NX)), np.empty(3))
+
+
+@jit
+def _substep_ws(x: FloatArray, h: float, powered: bool, phi: FloatArray, first: bool,
+                work: FloatArray, mid: FloatArray) -> None:
+    """:func:`_substep` with its scratch given: ``work`` (4, 9, 9), ``mid`` (3)."""
     rx, ry, rz, vx, vy, vz = x[0], x[1], x[2], x[3], x[4], x[5]
     ax, ay, az = (x[6], x[7], x[8]) if powered else (0.0, 0.0, 0.0)
     k1x, k1y, k1z = _accel3(rx, ry, rz, vx, vy, vz, ax, ay, az)
@@ -157,9 +164,7 @@ def _substep(x: FloatArray, h: float, powered: bool, phi: FloatArray,
     v4x, v4y, v4z = vx + h * k3x, vy + h * k3y, vz + h * k3z
     k4x, k4y, k4z = _accel3(r4x, r4y, r4z, v4x, v4y, v4z, ax, ay, az)
     # Transition of this sub-step: I + A h + (A h)²/2 + (A h)³/6, A at the mid-point.
-    work = np.empty((4, NX, NX))
     A, Ah2, Ah3, step = work[0], work[1], work[2], work[3]
-    mid = np.empty(3)
     mid[0], mid[1], mid[2] = r2x, r2y, r2z
     _jacobian_a(mid, A)
     for i in range(NX):
@@ -211,19 +216,50 @@ def _process_noise(dt: float, mode: int, prm: FloatArray, Q: FloatArray) -> None
             Q[6 + i, 6 + i] = qa * dt
 
 
+# Scratch of one track's prediction (:func:`_imm_predict_ws`): 9×9 matrices ...
+WS_WORK = 0  # 4: the sub-step's A, (Ah)², (Ah)³ and step transition
+WS_PHI = 4
+WS_TMP = 5
+WS_Q = 6
+WS_SWP = 7  # the powered mode's covariance shifted for burnout inside the interval
+WS_P0 = 8  # 2: the mixed covariances
+N_WS_MAT = 10
+# ... and 9-vectors.
+WS_SWX = 0
+WS_X0 = 1  # 2: the mixed means
+WS_MID = 3  # the sub-step's mid-point (3)
+WS_C = 4  # mode probabilities after the transition (2)
+N_WS_VEC = 5
+
+
+def predict_workspace() -> tuple[FloatArray, FloatArray]:
+    """Scratch arrays for :func:`_imm_predict_ws` (contents need no initialisation)."""
+    return np.empty((N_WS_MAT, NX, NX)), np.empty((N_WS_VEC, NX))
+
+
 @jit
 def predict_mode(x: FloatArray, P: FloatArray, dt: float, mode: int, prm: FloatArray) -> None:
     """Predict one mode's mean x (9) and covariance P (9×9) in place over dt seconds."""
+    _predict_mode_ws(x, P, dt, mode, prm, np.empty((N_WS_MAT, NX, NX)), np.empty((N_WS_VEC, NX)))
+
+
+@jit
+def _predict_mode_ws(x: FloatArray, P: FloatArray, dt: float, mode: int, prm: FloatArray,
+                     wm: FloatArray, wv: FloatArray) -> None:
+    """:func:`predict_mode` with its scratch given (see :func:`predict_workspace`)."""
     if dt <= 0.0:
         return
     n = max(1, math.ceil(abs(dt) / MAX_SUBSTEP_S))
     h = dt / n
-    phi = np.eye(NX)
+    # phi needs no identity: the first sub-step overwrites it (n >= 1).
+    phi = wm[WS_PHI]
+    work = wm[WS_WORK:WS_WORK + 4]
+    mid = wv[WS_MID, :3]
     for step in range(n):
-        _substep(x, h, mode == 1, phi, step == 0)
-    tmp = np.empty((NX, NX))
+        _substep_ws(x, h, mode == 1, phi, step == 0, work, mid)
+    tmp = wm[WS_TMP]
     _matmul(phi, P, tmp)
-    Q = np.empty((NX, NX))
+    Q = wm[WS_Q]
     _process_noise(dt, mode, prm, Q)
     _matmul_bt(tmp, phi, P)
     for i in range(NX):
@@ -276,9 +312,30 @@ def imm_predict(
 
     xm (2, 9), Pm (2, 9, 9), mu (2,) → predicted per-mode states and mode probabilities.
     """
+    wm, wv = np.empty((N_WS_MAT, NX, NX)), np.empty((N_WS_VEC, NX))
+    _imm_predict_ws(xm, Pm, mu, dt, prm, wm, wv)
+
+
+@jit
+def _transition_into(dt: float, prm: FloatArray, in_air: bool, pi: FloatArray) -> None:
+    """:func:`transition_matrix` written into pi (2×2)."""
+    tau01 = prm[P_TAU01_AIR] if in_air else prm[P_TAU01]
+    p01 = 1.0 - math.exp(-max(dt, 0.0) / tau01)
+    p10 = 1.0 - math.exp(-max(dt, 0.0) / prm[P_TAU10])
+    pi[0, 0], pi[0, 1] = 1.0 - p01, p01
+    pi[1, 0], pi[1, 1] = p10, 1.0 - p10
+
+
+@jit
+def _imm_predict_ws(xm: FloatArray, Pm: FloatArray, mu: FloatArray, dt: float,
+                    prm: FloatArray, wm: FloatArray, wv: FloatArray) -> None:
+    """:func:`imm_predict` with its scratch given (see :func:`predict_workspace`): the
+    same arithmetic in the same order, without allocating."""
     in_air = height_m(xm[0]) < prm[P_AIR_TOP_M]
-    pi = transition_matrix(dt, prm, in_air)
-    c = np.zeros(2)
+    pi = wm[WS_TMP, :2, :2]  # free until the modes' predictions
+    _transition_into(dt, prm, in_air, pi)
+    c = wv[WS_C, :2]
+    c[:] = 0.0
     for j in range(2):
         for i in range(2):
             c[j] += pi[i, j] * mu[i]
@@ -287,8 +344,10 @@ def imm_predict(
     # ballistic prediction that displaces it by e_r = a dt² (u − u²/2), e_v = a dt u:
     # means (dt²/3, dt/2)·a, second moments (2/15 dt⁴, 5/24 dt³, 1/3 dt²)·E[a aᵀ].
     # Mode 1's contribution to mode 0's mixture is shifted and widened accordingly.
-    sw_x = xm[1].copy()
-    sw_P = Pm[1].copy()
+    sw_x = wv[WS_SWX]
+    sw_x[:] = xm[1]
+    sw_P = wm[WS_SWP]
+    sw_P[:, :] = Pm[1]
     for k in range(3):
         sw_x[k] += dt**2 / 3.0 * xm[1, 6 + k]
         sw_x[3 + k] += dt / 2.0 * xm[1, 6 + k]
@@ -300,8 +359,10 @@ def imm_predict(
             sw_P[k, 3 + m] += cross
             sw_P[3 + k, m] += cross
             sw_P[3 + k, 3 + m] += dt**2 / 3.0 * second - dt**2 / 4.0 * aa
-    x0 = np.zeros((2, NX))
-    P0 = np.zeros((2, NX, NX))
+    x0 = wv[WS_X0:WS_X0 + 2]
+    x0[:, :] = 0.0
+    P0 = wm[WS_P0:WS_P0 + 2]
+    P0[:, :, :] = 0.0
     for j in range(2):
         for i in range(2):
             w = pi[i, j] * mu[i] / c[j] if c[j] > 0 else 0.5
@@ -319,7 +380,7 @@ def imm_predict(
     for j in range(2):
         xm[j, :] = x0[j]
         Pm[j, :, :] = P0[j]
-        predict_mode(xm[j], Pm[j], dt, j, prm)
+        _predict_mode_ws(xm[j], Pm[j], dt, j, prm, wm, wv)
         mu[j] = c[j]
 
 
@@ -345,11 +406,10 @@ def radar_h(x: FloatArray, site: FloatArray, basis: FloatArray, nz: int,
 
     ``basis`` rows are the site's east, north, up unit vectors in ECEF.
     """
-    d = np.empty(3)
-    for i in range(3):
-        d[i] = (basis[i, 0] * (x[0] - site[0]) + basis[i, 1] * (x[1] - site[1])
-                + basis[i, 2] * (x[2] - site[2]))
-    e, n, u = d[0], d[1], d[2]
+    dx, dy, dz = x[0] - site[0], x[1] - site[1], x[2] - site[2]
+    e = basis[0, 0] * dx + basis[0, 1] * dy + basis[0, 2] * dz
+    n = basis[1, 0] * dx + basis[1, 1] * dy + basis[1, 2] * dz
+    u = basis[2, 0] * dx + basis[2, 1] * dy + basis[2, 2] * dz
     h2 = e * e + n * n
     hz = math.sqrt(h2)
     rg2 = h2 + u * u
@@ -357,16 +417,20 @@ def radar_h(x: FloatArray, site: FloatArray, basis: FloatArray, nz: int,
     z[0] = rg
     z[1] = math.atan2(e, n) % (2.0 * math.pi)
     z[2] = math.atan2(u, hz)
-    J = np.empty((3, 3))
-    J[0, 0], J[0, 1], J[0, 2] = e / rg, n / rg, u / rg
-    J[1, 0], J[1, 1], J[1, 2] = n / h2, -e / h2, 0.0
-    J[2, 0], J[2, 1], J[2, 2] = -e * u / (rg2 * hz), -n * u / (rg2 * hz), hz / rg2
     H[:, :] = 0.0
+    # H = J basis, J the Jacobian of (range, az, el) in ENU (rows written out: no scratch).
     for i in range(3):
+        if i == 0:
+            j0, j1, j2 = e / rg, n / rg, u / rg
+        elif i == 1:
+            j0, j1, j2 = n / h2, -e / h2, 0.0
+        else:
+            j0, j1, j2 = -e * u / (rg2 * hz), -n * u / (rg2 * hz), hz / rg2
         for j in range(3):
             s = 0.0
-            for k in range(3):
-                s += J[i, k] * basis[k, j]
+            s += j0 * basis[0, j]
+            s += j1 * basis[1, j]
+            s += j2 * basis[2, j]
             H[i, j] = s
     if nz == 4:
         # Range rate: d/dt |r − s| = (r − s)·v / |r − s| (site fixed in ECEF).
@@ -388,11 +452,10 @@ def los_h(x: FloatArray, site: FloatArray, frame: FloatArray, z: FloatArray,
     x = atan2(c·east, c·nadir), y = atan2(c·north, c·nadir) for c = r − site
     (:mod:`trilink.sensors.infrared`). Range is not observed: a bearings-only plot.
     """
-    c = np.empty(3)
-    for i in range(3):
-        c[i] = (frame[i, 0] * (x[0] - site[0]) + frame[i, 1] * (x[1] - site[1])
-                + frame[i, 2] * (x[2] - site[2]))
-    ce, cn, cd = c[0], c[1], c[2]
+    dx, dy, dz = x[0] - site[0], x[1] - site[1], x[2] - site[2]
+    ce = frame[0, 0] * dx + frame[0, 1] * dy + frame[0, 2] * dz
+    cn = frame[1, 0] * dx + frame[1, 1] * dy + frame[1, 2] * dz
+    cd = frame[2, 0] * dx + frame[2, 1] * dy + frame[2, 2] * dz
     a2 = ce * ce + cd * cd
     b2 = cn * cn + cd * cd
     z[0] = math.atan2(ce, cd)
@@ -452,19 +515,29 @@ def _predicted(x: FloatArray, P: FloatArray, R: FloatArray, site: FloatArray,
     """Predicted measurement zh, its covariance S = H P Hᵀ + R, H and P Hᵀ."""
     nz = zh.shape[0]
     measure_h(x, site, basis, kind, nz, zh, H)
+    nh = _h_columns(kind, nz)
     for i in range(NX):
         for j in range(nz):
             s = 0.0
-            for k in range(NX):
+            for k in range(nh):
                 s += P[i, k] * H[j, k]
             PH[i, j] = s
     for i in range(nz):
         for j in range(nz):
             s = R[i, j]
-            for k in range(NX):
+            for k in range(nh):
                 s += H[i, k] * PH[k, j]
             S[i, j] = s
     _symmetrise(S)
+
+
+@jit
+def _h_columns(kind: int, nz: int) -> int:
+    """How many leading columns of H can be non-zero (the rest are exactly 0: positions
+    only, or positions and velocities for range rate). Sums over k skip H's zero columns:
+    adding the products P·0 = ±0 to a sum started at +0 never changes it (finite P), so
+    the results are the full sums' to the bit."""
+    return 6 if (kind == RADAR and nz == 4) else 3
 
 
 @jit
@@ -511,35 +584,99 @@ def innovation(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
 def ekf_update(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
                site: FloatArray, basis: FloatArray, kind: int = RADAR) -> float:
     """EKF update (Joseph form) in place; returns the log-likelihood of the measurement."""
+    return _ekf_update_ws(x, P, zm, R, site, basis, kind, update_workspace(zm.shape[0]))
+
+
+UpdateWorkspace = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray,
+                        FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+@jit
+def update_workspace(nz: int) -> UpdateWorkspace:
+    """Scratch arrays for :func:`_ekf_update_ws` with nz-dimensional plots: ν, ẑ, S⁻¹ν
+    (nz); S, its Cholesky factor (nz×nz); H, Kᵀ, R Kᵀ, (P Hᵀ)ᵀ (nz×9); I − K H and a
+    product (9×9). Separate contiguous arrays: views of one block compiled slower."""
+    return (np.empty(nz), np.empty(nz), np.empty(nz), np.empty((nz, nz)), np.empty((nz, nz)),
+            np.empty((nz, NX)), np.empty((nz, NX)), np.empty((nz, NX)), np.empty((nz, NX)),
+            np.empty((NX, NX)), np.empty((NX, NX)))
+
+
+@jit
+def _chol_solve(L: FloatArray, B: FloatArray) -> None:
+    """Solve L Lᵀ X = B in place (B: n×k), L from :func:`_cholesky` (the substitutions of
+    :func:`_cholesky_solve_logdet`, term for term)."""
+    n = L.shape[0]
+    for c in range(B.shape[1]):
+        for i in range(n):
+            s = B[i, c]
+            for k in range(i):
+                s -= L[i, k] * B[k, c]
+            B[i, c] = s / L[i, i]
+        for i in range(n - 1, -1, -1):
+            s = B[i, c]
+            for k in range(i + 1, n):
+                s -= L[k, i] * B[k, c]
+            B[i, c] = s / L[i, i]
+
+
+@jit
+def _ekf_update_ws(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
+                   site: FloatArray, basis: FloatArray, kind: int,
+                   ws: UpdateWorkspace) -> float:
+    """:func:`ekf_update` with its scratch given (:func:`update_workspace`): the same
+    arithmetic, without allocating, and S factorised once (the original factorised the
+    same S twice, to the same bits)."""
     nz = zm.shape[0]
-    nu = np.empty(nz)
-    S = np.empty((nz, nz))
-    H = np.empty((nz, NX))
-    PH = np.empty((NX, nz))
-    d2 = innovation(x, P, zm, R, site, basis, nu, S, H, PH, kind)
+    nu, zh, sol, S, L, H, Kt, RK, PHt, IKH, tmp = ws
+    # The innovation (:func:`innovation`).
+    measure_h(x, site, basis, kind, nz, zh, H)
+    nh = _h_columns(kind, nz)
+    _residual(zm, zh, kind, nu)
+    for i in range(NX):
+        for j in range(nz):
+            s = 0.0
+            for k in range(nh):
+                s += P[i, k] * H[j, k]
+            PHt[j, i] = s
+    for i in range(nz):
+        for j in range(nz):
+            s = R[i, j]
+            for k in range(nh):
+                s += H[i, k] * PHt[j, k]
+            S[i, j] = s
+    _symmetrise(S)
+    logdet = _cholesky(S, L)
+    if not math.isfinite(logdet):
+        return -math.inf
+    for i in range(nz):
+        sol[i] = nu[i]
+    _chol_solve(L, sol.reshape(nz, 1))
+    d2 = 0.0
+    for i in range(nz):
+        d2 += nu[i] * sol[i]
     if not math.isfinite(d2):
         return -math.inf
     # K = P Hᵀ S⁻¹, via S Kᵀ = H P = (P Hᵀ)ᵀ (P symmetric).
-    Kt = PH.T.copy()
-    logdet = _cholesky_solve_logdet(S, Kt)
+    Kt[:, :] = PHt
+    _chol_solve(L, Kt)
     for i in range(NX):
         s = 0.0
         for k in range(nz):
             s += Kt[k, i] * nu[k]
         x[i] += s
     # Joseph form: (I − K H) P (I − K H)ᵀ + K R Kᵀ.
-    IKH = np.eye(NX)
     for i in range(NX):
         for j in range(NX):
+            if j >= nh:  # K H is exactly 0 there (H's zero columns)
+                IKH[i, j] = 1.0 if i == j else 0.0
+                continue
             s = 0.0
             for k in range(nz):
                 s += Kt[k, i] * H[k, j]
-            IKH[i, j] -= s
-    tmp = np.empty((NX, NX))
+            IKH[i, j] = (1.0 if i == j else 0.0) - s
     _matmul(IKH, P, tmp)
     _matmul_bt(tmp, IKH, P)
-    RK = np.empty((nz, NX))  # R Kᵀ
-    for k in range(nz):
+    for k in range(nz):  # R Kᵀ
         for j in range(NX):
             s = 0.0
             for m in range(nz):
@@ -559,30 +696,38 @@ def ekf_update(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
 def imm_update(xm: FloatArray, Pm: FloatArray, mu: FloatArray, zm: FloatArray,
                R: FloatArray, site: FloatArray, basis: FloatArray, kind: int = RADAR) -> None:
     """Update every mode with one measurement and the mode probabilities, in place."""
-    loglik = np.empty(2)
-    for j in range(2):
-        loglik[j] = ekf_update(xm[j], Pm[j], zm, R, site, basis, kind)
-    top = max(loglik[0], loglik[1])
-    total = 0.0
-    for j in range(2):
-        mu[j] = mu[j] * math.exp(loglik[j] - top) if math.isfinite(loglik[j]) else 0.0
-        total += mu[j]
+    _imm_update_ws(xm, Pm, mu, zm, R, site, basis, kind, update_workspace(zm.shape[0]))
+
+
+@jit
+def _imm_update_ws(xm: FloatArray, Pm: FloatArray, mu: FloatArray, zm: FloatArray,
+                   R: FloatArray, site: FloatArray, basis: FloatArray, kind: int,
+                   ws: UpdateWorkspace) -> None:
+    """:func:`imm_update` with its scratch given (:func:`update_workspace`)."""
+    l0 = _ekf_update_ws(xm[0], Pm[0], zm, R, site, basis, kind, ws)
+    l1 = _ekf_update_ws(xm[1], Pm[1], zm, R, site, basis, kind, ws)
+    top = max(l0, l1)
+    m0 = mu[0] * math.exp(l0 - top) if math.isfinite(l0) else 0.0
+    m1 = mu[1] * math.exp(l1 - top) if math.isfinite(l1) else 0.0
+    total = 0.0 + m0
+    total += m1
     if total <= 0.0 or not math.isfinite(total):
         mu[0] = mu[1] = 0.5
     else:
-        for j in range(2):
-            mu[j] = max(mu[j] / total, 1e-12)
+        mu[0] = max(m0 / total, 1e-12)
+        mu[1] = max(m1 / total, 1e-12)
 
 
 @jit
 def batch_predict(xm: FloatArray, Pm: FloatArray, mu: FloatArray, t_last: FloatArray,
                   rows: NDArray[np.int64], t_s: float, prm: FloatArray) -> None:
     """Predict the selected tracks (rows) to t_s in place."""
+    wm, wv = np.empty((N_WS_MAT, NX, NX)), np.empty((N_WS_VEC, NX))
     for idx in range(rows.shape[0]):
         i = rows[idx]
         dt = t_s - t_last[i]
         if dt > 0.0:
-            imm_predict(xm[i], Pm[i], mu[i], dt, prm)
+            _imm_predict_ws(xm[i], Pm[i], mu[i], dt, prm, wm, wv)
             t_last[i] = t_s
 
 
@@ -639,6 +784,11 @@ def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.
         if not math.isfinite(logdet):
             continue
         for b in range(n_z):
+            # d² only grows from (ν₀/L₀₀)²: a plot outside the gate on its first
+            # coordinate alone (range, or the first angle) is outside it, exactly.
+            y0 = (z[b, 0] - zh[0]) / L[0, 0]
+            if y0 * y0 > gate:
+                continue
             _residual(z[b], zh, kind, nu)
             d2 = 0.0
             for r in range(nz):  # forward solve L y = nu: d² = |y|²
@@ -658,8 +808,9 @@ def batch_update(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[n
                  z: FloatArray, R: FloatArray, site: FloatArray, basis: FloatArray,
                  kind: int = RADAR) -> None:
     """Update track rows[k] with detection z[k] for every k."""
+    ws = update_workspace(z.shape[1])
     for k in range(rows.shape[0]):
-        imm_update(xm[rows[k]], Pm[rows[k]], mu[rows[k]], z[k], R, site, basis, kind)
+        _imm_update_ws(xm[rows[k]], Pm[rows[k]], mu[rows[k]], z[k], R, site, basis, kind, ws)
 
 
 @jit
@@ -715,6 +866,28 @@ def split_assignment(cost: FloatArray) -> tuple[NDArray[np.int64], NDArray[np.in
             rest_c[n_c] = b
             n_c += 1
     return pr[:n_p], pc[:n_p], rest_r[:n_r], rest_c[:n_c], top if n_p + n_r else math.nan
+
+
+@jit
+def prune_flags(x: FloatArray, P: FloatArray, last_s: FloatArray, t_s: float,
+                max_silence_s: float, max_position_var_m2: float,
+                near_m: float) -> tuple[NDArray[np.bool_], NDArray[np.bool_], bool]:
+    """Per track (x (T, 9), P (T, 9, 9), last update times (T,)): position variance above
+    the limit, silent for longer than allowed (the same sums and comparisons as the
+    NumPy expressions they replace), and whether any track is within ``near_m`` of the
+    equatorial radius or below it (the ellipsoid lies inside that radius: a track farther
+    out is above the ground)."""
+    n = x.shape[0]
+    vague = np.empty(n, dtype=np.bool_)
+    stale = np.empty(n, dtype=np.bool_)
+    low = False
+    lim = (AE + near_m) * (AE + near_m)
+    for i in range(n):
+        vague[i] = P[i, 0, 0] + P[i, 1, 1] + P[i, 2, 2] > max_position_var_m2
+        stale[i] = t_s - last_s[i] > max_silence_s
+        if not x[i, 0] * x[i, 0] + x[i, 1] * x[i, 1] + x[i, 2] * x[i, 2] > lim:
+            low = True  # (NaN included)
+    return vague, stale, low
 
 
 @jit

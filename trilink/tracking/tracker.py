@@ -75,6 +75,11 @@ class LosScanLike(Protocol):
 ScanLike = RadarScanLike | LosScanLike
 
 
+# A track this far above the equatorial radius is above the ground whatever rounding:
+# below it, the exact height test runs.
+_NEAR_GROUND_M = 1000.0
+
+
 class TrackStatus(StrEnum):
     TENTATIVE = "tentative"
     CONFIRMED = "confirmed"
@@ -148,7 +153,6 @@ class _Meta:
     origin_sensor: str
     scans_seen: int = 1
     hits: int = 1
-    last_update_s: float = 0.0
     sensors: set[str] = field(default_factory=set)
     nis_sum: float = 0.0  # normalised innovations squared of the updates so far
     nis_dof: int = 0
@@ -162,7 +166,10 @@ class Tracker:
         self.config = config or TrackerConfig()
         self.bank = TrackBank(self.config.imm)
         self.meta: list[_Meta] = []
-        self._tentative = np.zeros(0, dtype=bool)  # per bank row: meta[i] is tentative
+        # Per bank row, as arrays so that a scan's book-keeping is vectorised: meta[i] is
+        # tentative; the time of its last update (s).
+        self._tentative = np.zeros(0, dtype=bool)
+        self._last_s = np.zeros(0)
         self._counter = 0
         self._gates: dict[int, float] = {}
         self._geometry: dict[str, RadarGeometry] = {}
@@ -230,6 +237,7 @@ class Tracker:
 
         # Book-keeping for tracks of this scan's radar and tracks that were updated.
         updated = assigned_tracks.tolist()
+        self._last_s[assigned_tracks] = t
         sid = scan.sensor_id
         if kind == kernels.RADAR:
             for i in rows[self._tentative[rows]].tolist():
@@ -238,23 +246,24 @@ class Tracker:
                     m.scans_seen += 1
         x_all, P_all = self.bank.estimates()
         powered = self.bank.mu[:, 1].tolist()
+        # The loop below runs once per updated track on every scan: names bound locally.
+        meta, add, updated_kind = self.meta, events.append, EventKind.UPDATED
+        confirmed, los = TrackStatus.CONFIRMED, kind == kernels.LOS
         for j in updated:
-            m = self.meta[j]
-            m.last_update_s = t
+            m = meta[j]
             m.sensors.add(sid)
-            if kind == kernels.LOS:
-                events.append(TrackEvent(EventKind.UPDATED, m.track_id, t, x_all[j], P_all[j],
-                                         powered[j], sid))
+            if los:
+                add(TrackEvent(updated_kind, m.track_id, t, x_all[j], P_all[j], powered[j], sid))
                 continue
             m.hits += 1
-            if (m.status is TrackStatus.TENTATIVE and m.hits >= self.config.confirm_hits
-                    and self._consistent(m) and self._plausible(x_all[j])):
-                m.status = TrackStatus.CONFIRMED
+            if m.status is not confirmed:
+                if not (m.hits >= self.config.confirm_hits and self._consistent(m)
+                        and self._plausible(x_all[j])):
+                    continue
+                m.status = confirmed
                 self._tentative[j] = False
-                events.append(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
-            if m.status is TrackStatus.CONFIRMED:
-                events.append(TrackEvent(EventKind.UPDATED, m.track_id, t, x_all[j], P_all[j],
-                                         powered[j], sid))
+                add(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
+            add(TrackEvent(updated_kind, m.track_id, t, x_all[j], P_all[j], powered[j], sid))
 
         if kind == kernels.RADAR:
             # Detections no track took: candidates with last scan's seeds, and new seeds.
@@ -302,35 +311,43 @@ class Tracker:
         rows = self.bank.add_two_point(p0[si], c0[si], t0[si], pos[di], cov[di], t,
                                        cfg.max_force_m_s2)
         self._tentative = np.concatenate([self._tentative, np.ones(rows.size, dtype=bool)])
+        self._last_s = np.concatenate([self._last_s, np.full(rows.size, t)])
         for _ in rows:
             self.meta.append(_Meta(self._new_id(), TrackStatus.TENTATIVE, sensor_id, hits=2,
-                                   last_update_s=t, sensors={sensor_id}))
+                                   sensors={sensor_id}))
         return True
 
     def _prune(self, t: float, x_all: F, P_all: F, scan: ScanLike) -> list[TrackEvent]:
         cfg = self.config
         keep = np.ones(len(self.meta), dtype=bool)
         events: list[TrackEvent] = []
-        # Every track's height and position variance at once (kernels.height_m's formula).
-        r = x_all[:, :3]
-        rn = np.linalg.norm(r, axis=1)
-        e2 = earth.WGS84_E2
-        s2 = (r[:, 2] / np.maximum(rn, 1.0)) ** 2
-        below = (rn - kernels.AE * np.sqrt((1.0 - e2) / (1.0 - e2 * (1.0 - s2))) < 0.0).tolist()
-        vague = (P_all[:, 0, 0] + P_all[:, 1, 1] + P_all[:, 2, 2]
-                 > cfg.max_position_sigma_m**2).tolist()
-        for i, m in enumerate(self.meta):
+        # Position variance, silence and a coarse "near the ground" test of every track
+        # in one compiled pass; the height itself only when some track is near it.
+        vague, stale, low = kernels.prune_flags(x_all, P_all, self._last_s, t,
+                                                cfg.delete_after_s, cfg.max_position_sigma_m**2,
+                                                _NEAR_GROUND_M)
+        if low:  # kernels.height_m's formula, for every track at once
+            r = x_all[:, :3]
+            rn = np.linalg.norm(r, axis=1)
+            e2 = earth.WGS84_E2
+            s2 = (r[:, 2] / np.maximum(rn, 1.0)) ** 2
+            below = rn - kernels.AE * np.sqrt((1.0 - e2) / (1.0 - e2 * (1.0 - s2))) < 0.0
+        else:
+            below = np.zeros(len(self.meta), dtype=bool)
+        # Only candidates and tracks with a reason to go need a look, in row order.
+        for i in np.flatnonzero(self._tentative | below | vague | stale).tolist():
+            m = self.meta[i]
             reason = ""
             if m.status is TrackStatus.TENTATIVE:
                 failed = m.scans_seen >= cfg.confirm_window and m.hits < cfg.confirm_hits
-                if failed or t - m.last_update_s > cfg.delete_after_s:
+                if failed or stale[i]:
                     keep[i] = False
                 continue
             if below[i]:
                 reason = "impact"
             elif vague[i]:
                 reason = "diverged"
-            elif t - m.last_update_s > cfg.delete_after_s:
+            elif stale[i]:
                 reason = "no update"
             if reason:
                 keep[i] = False
@@ -340,6 +357,7 @@ class Tracker:
             self.bank.keep(keep)
             self.meta = [m for m, k in zip(self.meta, keep, strict=True) if k]
             self._tentative = self._tentative[keep]
+            self._last_s = self._last_s[keep]
         return events
 
     def _drop_duplicates(self, keep: NDArray[np.bool_], x_all: F, P_all: F, t: float,
