@@ -25,8 +25,8 @@ def run(
     ] = False,
 ) -> None:
     """Run a scenario end to end: sensors, national nodes sharing over the in-memory bus,
-    warnings. Writes summary.json, alerts/*.xml (CAP 1.2), audit/<NATION>.sqlite,
-    record.json and report.html."""
+    warnings, and the scenario's cyber campaign if it scripts one. Writes summary.json,
+    alerts/*.xml (CAP 1.2), audit/<NATION>.sqlite, record.json and report.html."""
     from trilink._numba_cache import note_if_cold
     from trilink.sharing import AgreementInvalidError
     from trilink.sim.run import run_scenario
@@ -110,6 +110,14 @@ def run_summary_line(summary: dict[str, Any], out_dir: Path, wall_s: float,
         talk = (f"{len(consults)} consultation(s), first opened at T+{first['opened_s']:.0f} s"
                 + (f", statement at T+{released / 60:.0f} min" if released is not None
                    else ", no statement"))
+    cyber = summary.get("cyber")
+    if isinstance(cyber, dict):  # a scripted cyber campaign rode along
+        per = cyber.get("nations", {}).values()
+        held = sum(t is not None for n in per for t in n["learned_s"].values())
+        pairs = sum(len(n["learned_s"]) for n in per)
+        n_alerts = sum(n["alerts"] for n in per)
+        talk += (f"; cyber campaign: {held} of {pairs} nation-indicator pairs held, "
+                 f"{n_alerts} cyber alert(s)")
     return (f"{summary['scenario']}: {len(launches)} launch(es), regime {summary['regime']}; "
             f"first warnings: {who}; {alerts} CAP message(s), {false_alarms} false alarm(s); "
             f"{talk}; {simulated_s:,.0f} s simulated in {wall_s:.1f} s "

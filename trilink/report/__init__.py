@@ -7,6 +7,9 @@ map, the warning timeline and the consultation timelines (when the record has a
 are no scripts and no fonts or images fetched from anywhere; the only outward links are the
 scenario's sources, and the CAP messages link to the run's own ``alerts/`` files.
 
+A record with a ``"cyber"`` campaign (a scenario's ``cyber:`` section) or ``"injects"``
+gets a section for each after the CAP messages (:mod:`trilink.report.cyber`).
+
 Deterministic: the same record gives the same bytes (no time of making in the page, fixed
 SVG ids and metadata). Text from the record is escaped everywhere. See docs/report.md.
 
@@ -25,6 +28,7 @@ from typing import Any
 
 from trilink.report.consult_data import parse_consultations
 from trilink.report.consultation import consultations_section
+from trilink.report.cyber import cyber_section, injects_section
 from trilink.report.data import Record, parse_record
 from trilink.report.files import write_atomic
 from trilink.report.fmt import nation_name
@@ -68,8 +72,9 @@ def render_report(record: Mapping[str, Any]) -> str:
     """The report of a run record (the dict of ``record.json``) as one HTML document."""
     rec = parse_record(record)
     map_fig, tl_fig = _figures(rec)
+    extra = [s for s in (cyber_section(record), injects_section(rec, record)) if s is not None]
     return page(rec, map_fig, tl_fig,
-                consultations_section(rec, parse_consultations(record)))
+                consultations_section(rec, parse_consultations(record)), extra)
 
 
 def write_report(record: Mapping[str, Any], out_dir: Path) -> Path:

@@ -200,11 +200,11 @@ def _header(rec: Record) -> str:
             + "</header>")
 
 
-def _nav() -> str:
+def _nav(extra: Sequence[tuple[str, str, str]] = ()) -> str:
     items = [("map", "1 Map"), ("timeline", "2 Who knew what when"),
              ("consultations", "3 Consultations"), ("launches", "4 Launches and nations"),
-             ("messages", "5 CAP messages"), ("sources", "6 Sources"),
-             ("notes", "7 Notes and limits")]
+             ("messages", "5 CAP messages"), *((a, t) for a, t, _ in extra),
+             ("sources", "6 Sources"), ("notes", "7 Notes and limits")]
     lis = "".join(f'<li><a href="#{a}">{esc(t)}</a></li>' for a, t in items)
     return f'<nav aria-label="Contents"><ol>{lis}</ol></nav>'
 
@@ -533,18 +533,21 @@ def notes_section() -> str:
     return f'<section id="notes"><h2>7. Notes and limits</h2><ul class="notes">{lis}</ul></section>'
 
 
-def page(rec: Record, map_figure: str, timeline_figure: str, consultations: str = "") -> str:
+def page(rec: Record, map_figure: str, timeline_figure: str, consultations: str = "",
+         extra: Sequence[tuple[str, str, str]] = ()) -> str:
     """The whole HTML document; ``consultations`` is section 3 (HTML), placed right after
-    the warning timeline."""
+    the warning timeline; ``extra`` sections (anchor, contents label, HTML: the cyber
+    campaign, the exercise injects) come after the CAP messages."""
     sc = rec.scenario
     title = f"trilink report — {sc.title or sc.id or 'run'}"
     footer = (f"<footer>Made by trilink {esc(__version__)} from the run record (schema "
               f"{esc(rec.schema_version if rec.schema_version is not None else DASH)}). "
               "The same record gives the same page, byte for byte; no time of making is "
               "stamped here.</footer>")
-    body = (_header(rec) + _nav() + "<main>" + map_section(rec, map_figure)
+    body = (_header(rec) + _nav(extra) + "<main>" + map_section(rec, map_figure)
             + timeline_section(rec, timeline_figure) + consultations + launches_section(rec)
-            + messages_section(rec) + sources_section(rec) + notes_section() + "</main>"
+            + messages_section(rec) + "".join(html for _, _, html in extra)
+            + sources_section(rec) + notes_section() + "</main>"
             + footer)
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

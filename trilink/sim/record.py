@@ -22,14 +22,37 @@ Layout (schema_version 1)::
      "messages": [{"nation", "t_s", "identifier", "msg_type", "level", "track",
                    "missile", "file", "headline", "impact": {...} (as above),
                    "corridor": [[lat_deg, lon_deg], ...] | null}],
-     "summary": <summary.json>}
+     "summary": <summary.json>,
+     "consultations": [...] (trilink.sim.hotline.consultation_records),
+     "injects": [{"index", "kind", "nation" | "between", "due_t_s", "applied_t_s",
+                  "consultation", "to_t_s", "topic", "authority", "parties", "reason"}],
+     "cyber": {"campaign", "name", "simulated", "epoch_utc", "regime", "time_origin",
+               "nations", "sources", "indicators": [{"id", "address", "name"}],
+               "events": [{"t_s", "nation", "action", "address", "indicator", "tlp",
+                           "rel_to", "count", "note", "scripted"}],
+               "learned": [{"nation", "indicator", "t_s", "from"}],
+               "objects_stored", "withheld": [{"t_s", "from", "to", "objects", "reason"}],
+               "refused": [{"t_s", "nation", "origin", "problems"}],
+               "alerts": [{"t_s", "at", "indicator", "who", "noticed_by",
+                           "sightings": [{"nation", "first_seen_utc", "count"}],
+                           "audience", "tlp", "shared_with"}]}}
 
 ``missile`` is the truth id of the missile a track followed (``null`` for clutter):
 evaluation only, the nodes never see it.
+
+Later keys are optional, so that older records still render: ``consultations`` (hotline),
+``injects`` (an exercise's injects as scripted and as applied: ``due_t_s`` when due,
+``applied_t_s`` when the nation's node applied a hotline request, null for a lost link,
+which the bus applies from ``due_t_s`` to ``to_t_s``) and ``cyber`` (only when the scenario
+scripts a cyber campaign: :func:`trilink.cyber.campaign.run_campaign`; its times count from
+the campaign's own ``epoch_utc``, not the scenario's; ``learned`` has a row per nation and
+indicator, ``t_s`` null when the nation never held it; ``scripted`` events are the
+exercise script, the others are the record).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -38,7 +61,7 @@ import numpy as np
 
 from trilink.sensors import sensor_catalogue
 from trilink.sensors.catalogue import RadarSpec
-from trilink.sim.scenario import Scenario
+from trilink.sim.scenario import HotlineRequestInject, LostLinkInject, Scenario
 from trilink.sim.truth import Truth
 from trilink.warning.assessment import Assessment
 from trilink.warning.cap import file_name
@@ -161,3 +184,26 @@ def build_record(
         "messages": messages,
         "summary": summary,
     }
+
+
+def injects_record(scenario: Scenario, epoch: dt.datetime,
+                   injected: Sequence[tuple[int, str, float, str]]) -> list[dict[str, Any]]:
+    """The scenario's injects for the record (see the module docstring); ``injected``
+    lists the hotline requests as the simulation applied them (index, nation, time,
+    consultation)."""
+    applied = {k: (t_s, cid) for k, _, t_s, cid in injected}
+    out: list[dict[str, Any]] = []
+    for k, inj in enumerate(scenario.injects):
+        if isinstance(inj, HotlineRequestInject):
+            t_s, cid = applied.get(k, (None, None))
+            out.append({"index": k, "kind": inj.kind, "nation": inj.nation,
+                        "due_t_s": round(inj.time_s(epoch, scenario.launches), 1),
+                        "applied_t_s": None if t_s is None else round(t_s, 1),
+                        "consultation": cid, "topic": inj.topic,
+                        "authority": inj.authority, "parties": list(inj.parties)})
+        elif isinstance(inj, LostLinkInject):
+            t0, t1 = inj.window_s(epoch, scenario.launches)
+            out.append({"index": k, "kind": inj.kind, "between": list(inj.between),
+                        "due_t_s": round(t0, 1), "to_t_s": round(t1, 1),
+                        "applied_t_s": None, "consultation": None, "reason": inj.reason})
+    return out

@@ -12,6 +12,11 @@ warnings — written to a folder:
   ``trilink hotline verify statements/X.json --keys keys.json`` checks it offline;
 - ``report.html``: the self-contained report (:mod:`trilink.report`).
 
+A scenario with a ``cyber`` section also has its campaign replayed through one cyber book
+per nation under the run's regime (:func:`cyber_policy_for`; the decisions are the books'
+and the agreements', :mod:`trilink.cyber.campaign`): its figures go to ``summary.json``'s
+``cyber``, its account to ``record.json``'s ``cyber`` and to the report.
+
 Each nation's warning centre assesses its node's *fused* picture (own and partners'
 tracks) every ``assess_every_s`` of simulated time. :func:`simulate` is the file-free
 core (also used by ``trilink compare``), :func:`summarize` its figures.
@@ -50,7 +55,7 @@ from trilink.sim.hotline import (
     response_models,
     trigger_rules,
 )
-from trilink.sim.record import build_record
+from trilink.sim.record import build_record, injects_record
 from trilink.sim.scenario import HotlineRequestInject, LostLinkInject, Scenario
 from trilink.sim.truth import Truth
 from trilink.tracking.impact import predict_impacts
@@ -425,6 +430,8 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     truth = Truth.from_launch_flights(flights)
     assert truth.epoch is not None
     policy = policy_for(regime or scenario.regime, scenario.date)
+    campaign = scenario.cyber_campaign()
+    cyber_policy = cyber_policy_for(scenario, policy, regime) if campaign is not None else None
     (out_dir / "alerts").mkdir(parents=True, exist_ok=True)
     (out_dir / "audit").mkdir(parents=True, exist_ok=True)
     (out_dir / "statements").mkdir(parents=True, exist_ok=True)
@@ -439,16 +446,39 @@ def run_scenario(scenario: Scenario, out_dir: Path, seed: int = 0,
     sim = simulate(scenario, truth, policy, seed, assess_every_s=assess_every_s,
                    progress=progress, on_warning=write_alert, audit_dir=out_dir / "audit")
     summary = summarize(sim)
+    cyber = None
+    if campaign is not None and cyber_policy is not None:
+        from trilink.cyber.campaign import campaign_summary, run_campaign
+
+        cyber = run_campaign(campaign, cyber_policy, sim.nations,
+                             scenario.cyber_campaign_name())
+        summary["cyber"] = campaign_summary(cyber)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     record = build_record(scenario, truth, seed, policy.name, sim.nations, sim.assessments,
                           sim.warnings, summary)
     record["consultations"] = consultation_records(
         {n: sim.run.nodes[n].hotline for n in sim.nations}, truth.ids,
         sim.consultation_missiles)
+    record["injects"] = injects_record(scenario, truth.epoch, sim.injected)
+    if cyber is not None:
+        record["cyber"] = cyber
     (out_dir / "record.json").write_text(json.dumps(record) + "\n")
     write_statements(sim, out_dir)
     write_report(record, out_dir)
     return summary
+
+
+def cyber_policy_for(scenario: Scenario, policy: Policy, regime: str | None) -> Policy:
+    """The policy a run replays its cyber campaign under: the scenario's ``cyber.regime``
+    when it names one and ``--regime`` does not, else the run's own ``policy`` with the
+    cyber agreements of the record when it takes the whole record
+    (:func:`trilink.cyber.campaign.campaign_policy`)."""
+    from trilink.cyber.campaign import campaign_policy
+    from trilink.cyber.regimes import cyber_policy
+
+    if regime is None and scenario.cyber is not None and scenario.cyber.regime is not None:
+        return cyber_policy(scenario.cyber.regime)
+    return campaign_policy(policy)
 
 
 def write_statements(sim: Simulation, out_dir: Path) -> list[Path]:

@@ -13,7 +13,10 @@ Beyond the launches a scenario may say what went wrong and what else was there
   window of time — a radar down, or a lost track;
 - ``sensors``: radars present in this scenario only (ships at stated positions), full
   :class:`~trilink.sensors.catalogue.RadarSpec` entries or ``based_on`` a catalogue radar;
-- ``injects``: an exercise's events at set times — hotline requests, lost links.
+- ``injects``: an exercise's events at set times — hotline requests, lost links;
+- ``cyber``: a cyber campaign scripted across the nations (a shipped campaign such as
+  ``bybit-2025-replay``, a campaign file, or the script itself in the one campaign format
+  of :mod:`trilink.cyber.campaign`), replayed by `trilink run` under the run's regime.
 """
 
 from __future__ import annotations
@@ -41,6 +44,13 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails
 
+from trilink.cyber.campaign import (
+    CampaignSpec,
+    load_campaign,
+    shipped_campaign_path,
+    shipped_campaigns,
+)
+from trilink.cyber.campaign import unknown_addresses as unknown_campaign_addresses
 from trilink.datafile import FileInvalidError, FileProblem, Lines, line_of, parse_yaml_model
 from trilink.nations import check_nation
 from trilink.physics.missiles import MissileProfile, get_profile
@@ -504,6 +514,27 @@ Inject = Annotated[HotlineRequestInject | LostLinkInject, Field(discriminator="k
 _INJECT_KINDS = frozenset({"hotline_request", "lost_link"})
 
 
+class ScenarioCyber(_Model):
+    """A cyber campaign across the nations (docs/cyber.md): ``campaign``, a shipped
+    campaign's id (``trilink/data/cyber/<id>.yaml``) or a campaign file (relative to the
+    scenario's folder), or ``script``, the campaign itself (the ``cyber:`` body of a
+    campaign file). `trilink run` replays it under the run's regime
+    (:func:`trilink.cyber.campaign.campaign_policy`), or under ``regime`` when given (a
+    cyber regime such as ``cyber-bilateral-2023``; ``--regime`` overrides both)."""
+
+    campaign: str | None = Field(default=None, min_length=1)
+    script: CampaignSpec | None = None
+    regime: str | None = Field(default=None, min_length=1,
+                               description="a cyber regime id or regime file")
+
+    @model_validator(mode="after")
+    def _one(self) -> ScenarioCyber:
+        if (self.campaign is None) == (self.script is None):
+            raise ValueError("give exactly one of `campaign` (a shipped campaign id or a "
+                             "campaign file) or `script` (the campaign itself)")
+        return self
+
+
 class Scenario(_Model):
     schema_version: Literal[1] = 1
     id: str = Field(min_length=1)
@@ -522,9 +553,12 @@ class Scenario(_Model):
     injects: tuple[Inject, ...] = Field(
         default=(), description="an exercise's injects at set times (hotline requests, "
         "lost links)")
+    cyber: ScenarioCyber | None = Field(
+        default=None, description="a cyber campaign scripted across the nations")
     sources: tuple[str, ...] = ()
     # Where the scenario was read from (path and node lines), for errors found later.
     _source: tuple[str, Lines] | None = PrivateAttr(default=None)
+    _campaign: CampaignSpec | None = PrivateAttr(default=None)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -565,6 +599,71 @@ class Scenario(_Model):
     def epoch(self) -> dt.datetime:
         """The scenario epoch: its first launch (UTC)."""
         return min(x.time_utc for x in self.launches)
+
+    def cyber_campaign(self) -> CampaignSpec | None:
+        """The scenario's cyber campaign, resolved and checked (None without a ``cyber``
+        section); raises :class:`ScenarioInvalidError` naming the section's line."""
+        if self.cyber is None:
+            return None
+        if self._campaign is None:
+            spec, problems = self._resolve_campaign(self.cyber)
+            if problems:
+                raise ScenarioInvalidError(problems)
+            self._campaign = spec
+        return self._campaign
+
+    def cyber_campaign_name(self) -> str:
+        """Where the campaign came from: its id or file as written, or this scenario."""
+        if self.cyber is None:
+            return ""
+        return self.cyber.campaign or f"{self.id} (scripted in the scenario)"
+
+    def _resolve_campaign(self, cyber: ScenarioCyber
+                          ) -> tuple[CampaignSpec | None, list[FileProblem]]:
+        from trilink.cyber.regimes import cyber_policy
+        from trilink.sharing.agreements import AgreementInvalidError
+
+        problems: list[FileProblem] = []
+        spec = cyber.script
+        where: tuple[str | int, ...] = ("cyber", "script")
+        if cyber.campaign is not None:
+            where = ("cyber", "campaign")
+            spec = None
+            path = Path(cyber.campaign)
+            if not path.is_absolute() and self._source is not None:
+                path = Path(self._source[0]).parent / path
+            found = path if path.is_file() else shipped_campaign_path(cyber.campaign)
+            if found is None:
+                problems.append(self.problem(where, f"no campaign file {cyber.campaign!r} and "
+                                             "no shipped campaign of that id (shipped: "
+                                             + ", ".join(shipped_campaigns()) + ")"))
+            else:
+                try:
+                    spec = load_campaign(found)
+                except FileInvalidError as exc:
+                    more = f" (and {len(exc.errors) - 1} more)" if len(exc.errors) > 1 else ""
+                    problems.append(self.problem(where, f"{exc.errors[0]}{more}"))
+        elif spec is not None:
+            problems += [self.problem((*where, *loc), why)
+                         for loc, why in unknown_campaign_addresses(spec)]
+        outside = [(i, ev.nation) for i, ev in enumerate(spec.events)
+                   if ev.nation not in self.nations] if spec is not None else []
+        ours = ", ".join(self.nations)
+        if cyber.script is not None:
+            problems += [self.problem((*where, "events", i, "nation"),
+                                      f"{n} is not one of this scenario's nations ({ours})")
+                         for i, n in outside]
+        elif outside:  # one line for a file the scenario only names
+            problems.append(self.problem(where, (
+                "events by " + ", ".join(sorted({n for _, n in outside}))
+                + f" (events {', '.join(str(i) for i, _ in outside)}), not one of this "
+                f"scenario's nations ({ours})")))
+        if cyber.regime is not None:
+            try:
+                cyber_policy(cyber.regime)
+            except AgreementInvalidError as exc:
+                problems.append(self.problem(("cyber", "regime"), exc.errors[0].problem))
+        return spec, problems
 
     def problem(self, loc: tuple[str | int, ...], message: str) -> FileProblem:
         """A ``FILE:LINE: field: problem`` for a node of this scenario's file (found after
@@ -608,6 +707,7 @@ def parse_scenario(text: str, path: str = "<scenario>") -> Scenario:
     """Parse and validate scenario YAML; raises :class:`ScenarioInvalidError` with every error."""
     scenario, lines = parse_yaml_model(text, path, Scenario, ScenarioInvalidError)
     scenario._source = (path, lines)
+    scenario.cyber_campaign()  # a campaign it names or scripts is checked with the file
     return scenario
 
 
