@@ -106,11 +106,15 @@ def node_process(nation: str, url: str, epoch_iso: str, start_unix: float, speed
     from trilink.sharing.policy import policy_for
 
     epoch = dt.datetime.fromisoformat(epoch_iso)
-    if warm:
-        _warm_up(nation, Path(warm), epoch)
     keys, registry = generate_keys(NATIONS, seed=b"bench-live")
-    node = live_national_node(nation, keys[nation], registry, policy_for(REGIME), NATIONS,
-                              epoch=epoch)
+
+    def make() -> Any:
+        return live_national_node(nation, keys[nation], registry, policy_for(REGIME), NATIONS,
+                                  epoch=epoch)
+
+    if warm:  # as `trilink live` does: kernels and the warning centre's data loaded now
+        _warm_up(nation, Path(warm), epoch, make)
+    node = make()
     clock = ScenarioClock(epoch, start_unix, speed)
     rec = WallRecorder(nation)
 
@@ -143,11 +147,11 @@ def phase(scans: list[Any], epoch: dt.datetime, speed: float, warm: Path) -> dic
     with tempfile.TemporaryDirectory() as tmp, nats_server(Path(tmp) / "js") as url:
         stop, readies = ctx.Event(), [ctx.Event(), ctx.Event()]
         procs = []
-        start_unix = time.time() + 25.0  # the nodes start (and warm up) first
+        start_unix = time.time() + 40.0  # the nodes start (and warm up) first
         for i, n in enumerate(("JPN", "USA")):
             procs.append(ctx.Process(target=node_process, args=(
                 n, url, epoch.isoformat(), start_unix, speed, tmp,
-                str(warm) if n == "JPN" else "", stop, readies[i])))
+                str(warm), stop, readies[i])))
             procs[-1].start()
         for r in readies:
             if not r.wait(60):
@@ -200,7 +204,7 @@ def phase(scans: list[Any], epoch: dt.datetime, speed: float, warm: Path) -> dic
 
 
 def partner_burst(scans: list[Any], epoch: dt.datetime, copies: int,
-                  window_s: float) -> dict[str, Any]:
+                  window_s: float, warm: Path) -> dict[str, Any]:
     """Japan's shared track envelopes (its tracker over the scans, ``copies`` times over,
     later copies shifted in time), all waiting in JetStream before the US live node
     starts: then the node drains them — fetch, verify, policy, fuse, ack. Track updates
@@ -245,7 +249,7 @@ def partner_burst(scans: list[Any], epoch: dt.datetime, copies: int,
         # US node time: just after the last copy (all envelopes inside its window).
         start_unix = time.time() - (copies * window_s + 5.0)
         proc = ctx.Process(target=node_process, args=(
-            "USA", url, epoch.isoformat(), start_unix, 1.0, tmp, "", stop, ready))
+            "USA", url, epoch.isoformat(), start_unix, 1.0, tmp, str(warm), stop, ready))
         proc.start()
         if not ready.wait(60):
             raise RuntimeError("the US node did not start within 60 s")
@@ -319,7 +323,7 @@ def main() -> None:
     from trilink.bus.server import nats_server
     from trilink.live.launch import _warm_scans
 
-    window_s = 150.0 if args.quick else 400.0
+    window_s = 300.0 if args.quick else 400.0
     truth, scans = salvo(window_s)
     result: dict[str, Any] = {
         "benchmark": "one live node under a 23-missile salvo, beside raw JetStream",
@@ -333,9 +337,10 @@ def main() -> None:
         warm = Path(tmp) / "JPN.warm"
         _warm_scans(scans, "JPN", truth.epoch, warm)
         result["paced"] = phase(scans, truth.epoch, args.speed, warm)
-        result["burst"] = phase(scans, truth.epoch, 1000.0, warm)
-        result["partner_drain"] = partner_burst(scans, truth.epoch, 5 if args.quick else 25,
-                                                window_s)
+        if not args.quick:
+            result["burst"] = phase(scans, truth.epoch, 1000.0, warm)
+        result["partner_drain"] = partner_burst(scans, truth.epoch, 4 if args.quick else 25,
+                                                window_s, warm)
         with nats_server(Path(tmp) / "raw") as url:
             result["raw_jetstream"] = asyncio.run(raw_jetstream(
                 url, 2400, 200 if args.quick else 1000, 5000 if args.quick else 20000))

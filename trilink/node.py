@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -60,6 +61,7 @@ from trilink.sharing.envelope import (
     KeyRegistry,
     Kind,
     NodeKey,
+    Reason,
     Rejection,
     Signer,
     Verifier,
@@ -73,7 +75,7 @@ from trilink.sharing.relay import check_delivery, stamp
 from trilink.tracking.tracker import EventKind, ScanLike, Tracker, TrackerConfig, TrackEvent
 from trilink.warning.assessment import Assessment
 from trilink.warning.center import WarningEvent
-from trilink.watch import Watch, WatchConfig
+from trilink.watch import Round, Watch, WatchConfig
 
 F = NDArray[np.float64]
 NS_PER_S = 1_000_000_000
@@ -92,6 +94,12 @@ class NodeConfig:
     share_interval_s: float = 5.0
     # Items may travel for hours on a relay (TISA); the window must let them in.
     window: Window = field(default_factory=lambda: Window(past_ns=3 * 3600 * NS_PER_S))
+    # An envelope that looks to come from the future (this node's clock behind the
+    # sender's) is not refused for good if it is at most this far beyond the window's
+    # future limit: the driver delivers it again later (NodeOutput.retry_after_s), at
+    # the latest every retry_every_s, until its time is inside the window.
+    retry_future_s: float = 3600.0
+    retry_every_s: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,10 @@ class NodeOutput:
     kind_events: list[object] = field(default_factory=list)  # from plug-ins (contract C1)
     picture_changed: bool = False
     assessed_s: float | None = None  # the time of the assessment round it ran, if any
+    # The message was not taken but is not refused for good either (it looks to come from
+    # the future): the driver hands it back to the transport unacknowledged, to be
+    # delivered again after this many seconds of node time. None: done with it.
+    retry_after_s: float | None = None
 
     def extend(self, other: NodeOutput) -> NodeOutput:
         """Append ``other`` (a later step at the same input) to this output."""
@@ -137,6 +149,8 @@ class NodeOutput:
         self.picture_changed = self.picture_changed or other.picture_changed
         if other.assessed_s is not None:
             self.assessed_s = other.assessed_s
+        if other.retry_after_s is not None:
+            self.retry_after_s = other.retry_after_s
         return self
 
 
@@ -278,8 +292,13 @@ class NationalNode:
             out.rejected.append(f"path: {delivery.problem}")
             return out
         data = delivery.data
-        result = self.verifier.check(data, now_ns)
+        result = self.verifier.check(data, now_ns, delivery.envelope)
         if isinstance(result, Rejection):
+            retry_s = self._retry_s(result, now_ns)
+            if retry_s is not None:
+                result = Rejection(result.reason, f"{result.detail}; to be delivered again "
+                                   f"in {retry_s:g} s", result.envelope)
+                out.retry_after_s = retry_s
             self._log_check(result, data, now_ns)
             out.rejected.append(f"{result.reason}: {result.detail}")
             return out
@@ -346,7 +365,7 @@ class NationalNode:
             self.picture.update([SourceTrack(env.originator, p.track_id, p.t_s,
                                              checked.x[i], checked.P[i],
                                              p.powered_probability)
-                                 for i, p in enumerate(tracks)])
+                                 for i, p in enumerate(tracks)], checked=True)
             out.picture_changed = True
             return out
         plugin = self._plugins.get(env.kind)
@@ -375,9 +394,11 @@ class NationalNode:
                                   detail=note.detail)
         return out
 
-    def tick(self, t_s: float) -> NodeOutput:
+    def tick(self, t_s: float, *, assess: bool = True) -> NodeOutput:
         """Time passes: the desk's escalation steps and lapses, the plug-ins' deadlines
-        and, when due, an assessment round (:meth:`next_wakeup_s` says when next)."""
+        and, when due, an assessment round (:meth:`next_wakeup_s` says when next).
+        ``assess=False``: all but the round (a driver that takes the round apart,
+        :meth:`begin_round`)."""
         wake = self.hotline.next_wakeup_s()
         out = (self.emit(self.hotline.tick(t_s), t_s) if wake is not None and wake <= t_s
                else NodeOutput())
@@ -386,7 +407,7 @@ class NationalNode:
             if wake is not None and wake <= t_s:
                 out.extend(self._carry_out(plugin.tick(t_s), t_s))
         out.outgoing += self._checkpoints_out(t_s)
-        if self.watch.due(t_s):
+        if assess and self.watch.due(t_s):
             out.extend(self._assess(t_s))
         return out
 
@@ -411,7 +432,40 @@ class NationalNode:
 
     # -- warnings and consultations ---------------------------------------------------
     def _assess(self, t_s: float) -> NodeOutput:
-        r = self.watch.round(t_s, self.fused(), self.hotline)
+        job = RoundJob(t_s, self.fused(), alone=False)
+        self.run_round(job)
+        return self.finish_round(job)
+
+    def begin_round(self, t_s: float) -> RoundJob | None:
+        """The assessment round due at ``t_s`` taken apart (None if none is due): the
+        fresh part of the picture, copied now, so that :meth:`run_round` — the warning
+        centre's work, most of a round's time — may run on another thread while the
+        node goes on taking inputs; :meth:`finish_round` then seals what it decided.
+
+        Only when ``job.alone``: the round touches nothing but the watch (no automatic
+        opener working the desk, no announced launches marking drills in the picture's
+        readers' view). Otherwise run it in place (``run_round`` then ``finish_round``
+        at once) or call :meth:`tick`. The decisions are the same either way: the round
+        sees the picture as it was at ``t_s``. Until ``finish_round`` the node must not
+        begin another round or :meth:`close`."""
+        if not self.watch.due(t_s):
+            return None
+        self.watch.last_round_s = t_s  # the round is under way: next one not before
+        picture = [FusedObject(o.fused_id, dict(o.sources), o.t_s, o.x.copy(), o.P.copy(),
+                               o.powered_probability)
+                   for o in self.watch.fresh(self.fused(), t_s)]
+        alone = self.watch.opener is None and not self.watch.config.announced
+        return RoundJob(t_s, picture, alone)
+
+    def run_round(self, job: RoundJob) -> None:
+        """The round's work (see :meth:`begin_round`); its decisions go in ``job``."""
+        job.result = self.watch.round(job.t_s, job.picture, self.hotline)
+
+    def finish_round(self, job: RoundJob) -> NodeOutput:
+        """Seal and audit what a round decided (on the node's own thread)."""
+        r, t_s = job.result, job.t_s
+        if r is None:
+            raise ValueError(f"the round at {t_s} s has not run")
         out = self.emit(r.desk, t_s)
         out.warnings, out.assessments, out.assessed_s = r.warnings, r.assessments, t_s
         out.consultations_raised = [(track, cid) for track, cid, _ in r.raised]
@@ -548,6 +602,19 @@ class NationalNode:
         out.outgoing.append(Outgoing(item.to, f"{self.nation}:{outer.seq}", wire, 1,
                                      now_s + route.latency_s))
 
+    def _retry_s(self, result: Rejection, now_ns: int) -> float | None:
+        """When to try again an envelope refused only for coming from the future (None:
+        refused for good). Too old is final; from the future may be this node's clock
+        running behind, so it comes back once its time is inside the window (sooner if
+        the clock is put right meanwhile), unless it is from too far ahead."""
+        env = result.envelope
+        if result.reason != Reason.OUT_OF_WINDOW or env is None:
+            return None
+        ahead_s = (env.created_ns - now_ns - self.config.window.future_ns) / NS_PER_S
+        if not 0.0 < ahead_s <= self.config.retry_future_s:
+            return None
+        return float(min(max(math.ceil(ahead_s), 1.0), self.config.retry_every_s))
+
     def _audit_reject(self, t_ns: int, env: Envelope, detail: str,
                       reason: str = "hotline") -> None:
         if self.audit is not None:
@@ -562,6 +629,18 @@ class NationalNode:
     def fused(self) -> list[FusedObject]:
         """The node's fused picture: one object per missile, with its sources."""
         return self.picture.objects()
+
+
+@dataclass
+class RoundJob:
+    """One assessment round taken apart (:meth:`NationalNode.begin_round`): its time,
+    the picture it assesses, whether it may run beside the node's other work, and (once
+    run) what the watch decided."""
+
+    t_s: float
+    picture: list[FusedObject]
+    alone: bool
+    result: Round | None = None
 
 
 _BUILT_IN = frozenset({Kind.MISSILE_TRACK, Kind.HOTLINE, Kind.STATEMENT})

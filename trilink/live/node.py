@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -62,10 +63,11 @@ from trilink.live.natsconf import CAP_PREFIX as CAP_PREFIX
 from trilink.live.natsconf import cap_subject as cap_subject
 from trilink.live.natsconf import picture_subject
 from trilink.live.record import NodeRecorder
-from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, partners_of
+from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, RoundJob, partners_of
 from trilink.sharing.agreements import DataKind
 from trilink.sharing.audit import AuditLog, Direction
 from trilink.sharing.envelope import KeyRegistry, NodeKey
+from trilink.sharing.fusion import FusedObject
 from trilink.sharing.policy import Direct, Policy, Relay, Route
 from trilink.warning.cap import to_xml
 from trilink.warning.cap import write as write_cap
@@ -134,6 +136,7 @@ def live_cyber_node(nation: str, key: NodeKey, registry: KeyRegistry, policy: Po
 
 
 MAX_CONTROL_BYTES: Final = 64 * 1024
+BATCH: Final = 32  # inputs of a burst whose outputs are carried out together
 REPLAY_QUIET_S: Final = 0.5  # wall seconds without input after which a replay is caught up
 
 
@@ -181,6 +184,11 @@ class LiveNode:
         self._event_t = -math.inf  # node time of the latest input
         self._input_wall = -math.inf  # monotonic wall time of the latest input
         self._picture: Any = _picture_hook()
+        self._batch: NodeOutput | None = None  # outputs merged while a burst is handled
+        self._batched = 0
+        # A live node's assessment round in flight on its own thread (begin_round).
+        self._round: tuple[RoundJob, asyncio.Future[None]] | None = None
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.rejected: collections.deque[str] = collections.deque(maxlen=1000)
         self.received = 0
         self.sent = 0
@@ -206,6 +214,12 @@ class LiveNode:
     def now_s(self) -> float:
         """Node time: seconds since the node's epoch on the node's clock."""
         return self._clock() - self._epoch_unix
+
+    def now_ns(self) -> int:
+        """The node's clock as UTC nanoseconds since the Unix epoch (a replay's: the
+        scenario's), what its freshness checks and audit times read — never the
+        system clock behind it."""
+        return self.node._ns(self.now_s())
 
     # -- lifecycle --------------------------------------------------------------------
     async def start(self) -> None:
@@ -251,6 +265,15 @@ class LiveNode:
             with contextlib.suppress(Exception):
                 await self._task
             self._task = None
+        if self._round is not None:  # its warnings are the node's: carry them out
+            with contextlib.suppress(Exception):
+                await self._round[1]
+            with contextlib.suppress(Exception):
+                await self._end_round()
+            self._round = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
         if close_watch:
             await self._absorb(self.node.close(self.now_s()))
             await self._flush()
@@ -302,7 +325,7 @@ class LiveNode:
                 reply = {"ok": False, "error": f"request: more than {MAX_CONTROL_BYTES} bytes"}
                 self._refused(None, reply["error"])
             elif self.control_guard is not None:
-                op, refusal = self.control_guard.check(request, time.time_ns())
+                op, refusal = self.control_guard.check(request, self.now_ns())
                 if refusal is not None or op is None:
                     reply = {"ok": False, "error": f"refused: {refusal}"}
                     self._refused(op.operator_id if op else None, str(refusal))
@@ -319,8 +342,7 @@ class LiveNode:
     def _refused(self, operator: str | None, why: str) -> None:
         self.control_refused += 1
         if self.node.audit is not None:
-            self.node.audit.append(time.time_ns() if self.node.epoch == UNIX_EPOCH
-                                   else self.node._ns(self.now_s()), Direction.REJECTED,
+            self.node.audit.append(self.now_ns(), Direction.REJECTED,
                                    peer=f"operator:{operator}" if operator else "anonymous",
                                    kind="control", reason="auth", detail=why[:500])
         self._say(f"{self.nation}: control request refused: {why}")
@@ -365,27 +387,67 @@ class LiveNode:
 
     async def _step(self) -> None:
         bus = self._bus
+        await self._end_round()
         handled = 0
-        while self._inbox and bus is not None:
-            item = self._inbox.popleft()
-            if isinstance(item, Delivery):
-                now = self.now_s()
-                if _TRACE:
-                    self._say(f"got {item.msg_id} from {item.sender} at {now:.2f}")
-                await self._ticks_until(now)
-                self._input_at(now)
-                out = self.node.on_message(item.data, now, deliverer=item.sender)
-                self.received += 1
-                await self._absorb(out)
-                await self._after_input(now)
-                await bus.ack(item)
-            else:
-                await self._scan(*item)
-            handled += 1
-            if handled % 64 == 0:  # a long burst: let what is due leave meanwhile
-                await self._flush()
+        acks: list[tuple[Delivery, float | None]] = []  # (delivery, retry after node s)
+        # A burst is carried out in batches: the outputs of up to BATCH inputs are merged
+        # (one picture update for the faces, one pass of acks), so a backlog drains at
+        # the node's pace rather than at one publish per envelope.
+        self._batch = NodeOutput()
+        try:
+            while self._inbox and bus is not None:
+                item = self._inbox.popleft()
+                if isinstance(item, Delivery):
+                    now = self.now_s()
+                    if _TRACE:
+                        self._say(f"got {item.msg_id} from {item.sender} at {now:.2f}")
+                    await self._ticks_until(now)
+                    self._input_at(now)
+                    out = self.node.on_message(item.data, now, deliverer=item.sender)
+                    self.received += 1
+                    await self._absorb(out)
+                    await self._after_input(now)
+                    acks.append((item, out.retry_after_s))
+                else:
+                    await self._scan(*item)
+                handled += 1
+                if handled % BATCH == 0 or not self._inbox:
+                    await self._release()
+                    await self._settle(bus, acks)  # once its outputs are carried out
+                    acks.clear()
+                    await self._end_round()
+                if handled % 64 == 0:  # a long burst: let what is due leave meanwhile
+                    await self._flush()
+        finally:
+            await self._release()
+            self._batch = None
+        if bus is not None:
+            await self._settle(bus, acks)
         await self._ticks_until(self._horizon_s())
         await self._flush()
+
+    async def _settle(self, bus: NatsBus, done: list[tuple[Delivery, float | None]]) -> None:
+        """Ack what the node is done with; hand back what it wants again later (a
+        negative ack with that delay: JetStream delivers it again then)."""
+        for d, retry_s in done:
+            if retry_s is None:
+                await bus.ack(d)
+                continue
+            wall_s = max(retry_s / self.speed, 0.05)
+            nak = getattr(bus, "nak", None)
+            if nak is not None:
+                await nak(d, wall_s)
+                continue
+            msg = bus._pending.pop(d.token, None)  # until NatsBus has nak() of its own
+            if msg is not None:
+                await msg.nak(delay=wall_s)
+
+    async def _release(self) -> None:
+        """Carry out the batch's merged outputs (see :meth:`_step`)."""
+        batch = self._batch
+        if batch is not None and self._batched:
+            self._batch, self._batched = NodeOutput(), 0
+            await self._carry_out(batch)
 
     def _input_at(self, t_s: float) -> None:
         self._inputs += 1
@@ -408,7 +470,7 @@ class LiveNode:
         rounds at the first input at or after they fall due (:meth:`_after_input`)."""
         if not self._inputs:
             return None
-        if not self.hold_sends:
+        if not self.hold_sends and self._round is None:
             return self.node.next_wakeup_s()
         times = [t for t in (self.node.hotline.next_wakeup_s(),
                              *(p.next_wakeup_s() for p in self.node.plugins)) if t is not None]
@@ -427,10 +489,44 @@ class LiveNode:
             if wake == last:
                 return  # the node did not move its wake-up: try again later
             last = wake
-            at = max(wake, self._event_t) if self.hold_sends else t_s
-            await self._absorb(self.node.tick(at))
             if not self.hold_sends:
+                await self._live_tick(t_s)
                 return
+            await self._absorb(self.node.tick(max(wake, self._event_t)))
+
+    async def _live_tick(self, t_s: float) -> None:
+        """A live node's timed tick. Its assessment round, when the node lets it run
+        alone (:meth:`NationalNode.begin_round`), goes to a thread of its own on a copy
+        of the picture: what arrives meanwhile is fused and published without waiting
+        for the warning centre; the round's output is carried out when it is done."""
+        await self._end_round()
+        busy = self._round is not None
+        await self._absorb(self.node.tick(t_s, assess=False))
+        job = None if busy else self.node.begin_round(t_s)
+        if job is None:
+            return
+        if not job.alone:
+            self.node.run_round(job)
+            await self._absorb(self.node.finish_round(job))
+            return
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                1, thread_name_prefix=f"round-{self.nation}")
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._pool, self.node.run_round, job)
+        fut.add_done_callback(lambda _: self._wake.set())
+        self._round = (job, fut)
+
+    async def _end_round(self) -> None:
+        """Carry out the round in flight once its thread is done (else nothing)."""
+        if self._round is None or not self._round[1].done():
+            return
+        job, fut = self._round
+        self._round = None
+        fut.result()  # a round that failed fails as it would have on the loop
+        if self._batch is not None:
+            await self._release()
+        await self._carry_out(self.node.finish_round(job), _RoundView(self.node, job.picture))
 
     async def _scan(self, subject: str, data: bytes) -> None:
         try:
@@ -456,6 +552,15 @@ class LiveNode:
         await self._after_input(scan.t_s)
 
     async def _absorb(self, out: NodeOutput) -> None:
+        if self._batch is not None:
+            if out.assessed_s is None:
+                self._batch.extend(out)
+                self._batched += 1
+                return
+            await self._release()  # a round's output stays whole (the recorder's ticks)
+        await self._carry_out(out)
+
+    async def _carry_out(self, out: NodeOutput, view: Any = None) -> None:
         now = self.now_s()
         for o in out.outgoing:
             if self.hold_sends and o.send_at_s > now:
@@ -467,7 +572,8 @@ class LiveNode:
             self._say(f"{self.nation}: rejected: {r}")
         warnings = out.warnings
         if self.recorder is not None:
-            self.recorder.on_output(self.node, out, warnings, now)
+            # A round taken apart is recorded with the picture it assessed.
+            self.recorder.on_output(view or self.node, out, warnings, now)
         for ev in warnings:
             await self._warn(ev)
         if self._picture is not None:
@@ -545,6 +651,20 @@ class LiveNode:
     async def _reconnected(self) -> None:
         self._say(f"{self.nation}: reconnected to {self.url}")
         self.last_error = None
+
+
+class _RoundView:
+    """The node as a round taken apart saw it (for the recorder): the picture then."""
+
+    def __init__(self, node: NationalNode, picture: list[FusedObject]) -> None:
+        self._node = node
+        self._picture = picture
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._node, name)
+
+    def fused(self) -> list[FusedObject]:
+        return list(self._picture)
 
 
 def _picture_hook() -> Any:

@@ -175,18 +175,21 @@ class FusedPicture:
         self.revision = 0
         self._rev: dict[str, int] = {}
 
-    def update(self, tracks: list[SourceTrack]) -> list[str]:
+    def update(self, tracks: list[SourceTrack], *, checked: bool = False) -> list[str]:
         """Take the latest state of some tracks; associate new ones, refresh known ones.
 
         Every track is checked first (:func:`trilink.kinds.tracks.check_state`: shapes,
         finite, positive definite); one that fails is left out, and the reasons are
         returned — the picture itself never holds a state fusion cannot use.
+        ``checked``: the caller built these rows from a batch that
+        :func:`~trilink.kinds.tracks.decode_checked` passed (the same checks on the same
+        arrays), so they are not checked twice.
         """
         new: list[SourceTrack] = []
         touched: set[str] = set()
         refused: list[str] = []
         ok: list[SourceTrack] = []
-        if _all_sane(tracks):
+        if (checked and tracks) or _all_sane(tracks):
             ok = list(tracks)
         for tr in [] if ok else tracks:
             problem = check_state(tr.x, tr.P)
