@@ -7,6 +7,7 @@ one; a node reads its own nation's sensors only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import math
 from pathlib import Path
@@ -203,3 +204,66 @@ def test_trilink_feed_publishes_every_scan_of_the_replay(tmp_path: Path) -> None
                                                if s.nation == nation], nation
         assert [m.t_unix_ns for m in mine] == sorted(m.t_unix_ns for m in mine), nation
     assert all(subject == sensor_subject(m.nation, m.sensor_id) for subject, m in got)
+
+
+def test_scans_kept_through_a_server_outage_reach_a_node_that_comes_back_late(
+        tmp_path: Path) -> None:
+    """The server goes down mid-feed and comes back; the "node" (a subscriber) returns
+    1 s after the feed reconnected. Scans published meanwhile are kept (the 4
+    newest: the buffer's limit; the 2 oldest dropped, counted and said) and reach the
+    node in order once it listens again."""
+    from trilink.bus.server import free_port
+    from trilink.live.client import SensorFeed
+
+    port = free_port()
+    subject = sensor_subject("JPN", "JPN-R1")
+    got: list[bytes] = []
+    said: list[str] = []
+
+    async def node(url: str) -> object:
+        nc = await connect(url, name="stand-in-node", timeout_s=5.0)
+
+        async def take(msg: object) -> None:
+            got.append(msg.data)  # type: ignore[attr-defined]
+        await nc.subscribe("trilink.sensor.JPN.*", cb=take)
+        await nc.flush()
+        return nc
+
+    async def until(cond: object, timeout_s: float = 10.0) -> None:
+        end = asyncio.get_running_loop().time() + timeout_s
+        while not cond() and asyncio.get_running_loop().time() < end:  # type: ignore[operator]
+            await asyncio.sleep(0.02)
+
+    async def run() -> SensorFeed:
+        with nats_server(tmp_path / "js", port=port) as url:
+            first = await node(url)
+            feed = await SensorFeed.open(url, ["JPN"], "test-feed", lambda n: {},
+                                         buffer_scans=4, log=said.append)
+            for i in range(3):
+                await feed.publish(subject, b"s%d" % i)
+            await until(lambda: len(got) == 3)
+        lane = feed.lanes["JPN"]
+        await until(lambda: not lane.nc.is_connected)  # the feed saw the server go
+        with contextlib.suppress(Exception):
+            await first.close()  # type: ignore[attr-defined]
+        for i in range(3, 9):
+            await feed.publish(subject, b"s%d" % i)
+        assert feed.waiting == 4 and feed.dropped == 2
+        with nats_server(tmp_path / "js", port=port) as url:
+            await until(lambda: lane.nc.is_connected)
+            await asyncio.sleep(1.0)  # the node is slower to come back than the feed
+            assert got == [b"s0", b"s1", b"s2"]  # nothing sent into the void meanwhile
+            back = await node(url)
+            await feed.flush(timeout_s=10.0)
+            await until(lambda: len(got) == 7)
+            await feed.publish(subject, b"s9")  # and the feed goes on as before
+            await until(lambda: len(got) == 8)
+            await feed.close()
+            await back.close()  # type: ignore[attr-defined]
+        return feed
+
+    feed = asyncio.run(run())
+    assert got == [b"s0", b"s1", b"s2", b"s5", b"s6", b"s7", b"s8", b"s9"]
+    assert (feed.buffered, feed.dropped, feed.waiting, feed.published) == (6, 2, 0, 8)
+    assert any("buffer full" in line for line in said)
+    assert any("2 scan(s) dropped" in line for line in said), said

@@ -1,7 +1,8 @@
 """`trilink live` and the standalone commands on an authenticated nats-server.
 
 The full authenticated path (nodes, feed, launcher, dashboards, each as its own user)
-runs in tests/test_live_parity.py. Here, quickly: a replay's embedded server refuses a
+runs in tests/test_live_parity.py, one server per nation (tests/test_live_servers.py
+checks those servers). Here, quickly: a ``--single-server`` replay's server refuses a
 client without credentials and holds the streams its admins made before any node starts
 (the run is ended there, through ``on_nats``); the nats credentials never land in OUT;
 `trilink keys nats` writes a configuration a server runs from; and a bad ``--nats-creds``
@@ -73,8 +74,8 @@ def test_a_replays_server_refuses_strangers_and_holds_the_admins_streams(tmp_pat
         seen["streams"] = asyncio.run(as_node())
         raise SeenEnoughError
 
-    with pytest.raises(SeenEnoughError):
-        run_live(SCENARIO, out, on_nats=on_nats)
+    with pytest.raises(SeenEnoughError):  # the development mode: one server for all
+        run_live(SCENARIO, out, on_nats=on_nats, single_server=True)
     assert "authorization violation" in seen["anonymous"]
     assert seen["streams"] == ["OUTBOX_JPN", "OUTBOX_KOR", "OUTBOX_USA", "PICTURE_KOR"]
     assert seen["seed_modes"] == {0o600} and not seen["creds_in_out"]

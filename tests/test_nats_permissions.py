@@ -200,7 +200,7 @@ def test_sensor_feeds_stay_with_their_nation(fed: tuple[str, Path]) -> None:
         await deliver(jpn_feed, nc.sensor_subject("JPN", "JPN-R1"), theirs, after=seen[1])
         assert set(own) == {"trilink.sensor.KOR.KOR-R1"}  # nothing of JPN's, no KOR-R2
         assert set(theirs) == {"trilink.sensor.JPN.JPN-R1"}
-        # A feed reads nothing at all.
+        # A feed reads nothing but its own inbox.
         await feed.nc.subscribe("trilink.ctl.KOR")
         assert await feed.violation("subscription", "trilink.ctl.KOR")
         for c in (kor, jpn, feed, jpn_feed):

@@ -30,7 +30,7 @@ from typing import Any
 from trilink.bus.nats import NatsBus
 from trilink.bus.server import free_port, nats_server_binary
 from trilink.live import LiveNode, live_national_node, load_keys_dir, write_keys
-from trilink.live.client import connect
+from trilink.live.client import SensorFeed
 from trilink.live.feed import encode_scan, from_radar_scan, sensor_subject
 from trilink.live.replay import (
     ScenarioClock,
@@ -193,9 +193,10 @@ class Run:
     def _log(self, line: str) -> None:
         self.log_lines.append(f"{time.time():.3f} {line}")
 
-    async def feed(self, nc: Any) -> None:
-        """The JPN sensor feed on the scenario clock, as publish_feed, but a publish
-        that fails (no server) is counted and the feed goes on."""
+    async def feed(self, nc: SensorFeed) -> None:
+        """The JPN sensor feed on the scenario clock, as publish_feed, through the
+        launcher's :class:`SensorFeed` (scans kept through an outage); a publish that
+        raises anyway is counted and the feed goes on."""
         for scan in self.scans:
             delay = self.clock.wall_at(scan.t_s) - time.time()
             if delay > 0:
@@ -205,10 +206,10 @@ class Run:
                 await nc.publish(sensor_subject(scan.nation, scan.sensor_id),
                                  encode_scan(msg))
                 self.fed += 1
-            except Exception:  # the connection is down and its buffer full
+            except Exception:
                 self.feed_failed += 1
         with contextlib.suppress(Exception):  # best effort: the publishes were counted
-            await asyncio.wait_for(nc.flush(), 30.0)
+            await asyncio.wait_for(nc.flush(), 60.0)
 
     def start_usa(self, url: str) -> subprocess.Popen[bytes]:
         start_unix = self.clock.start_unix - self.usa_offset_s / self.speed
@@ -245,7 +246,8 @@ class Run:
         self.live.url = jpn_url
         await self.live.start()
         self.start_usa(usa_url)
-        nc = await connect(jpn_url, name="fault-feed", reconnect_forever=True)
+        nc = await SensorFeed.open(jpn_url, ["JPN"], "fault-feed", lambda n: {},
+                                   log=self._log)
         feed = asyncio.create_task(self.feed(nc))
         # The fault runs while the feed goes on, from scenario second fault_at_s.
         await asyncio.sleep(max(0.0, self.clock.wall_at(fault_at_s) - time.time()))
@@ -271,7 +273,10 @@ class Run:
             self.usa.kill()
             usa_rc = self.usa.wait()
         return {"fault": fault, "feed_scans_published": self.fed,
-                "feed_scans_failed": self.feed_failed, "jpn_scans_taken": self.live.scans,
+                "feed_scans_failed": self.feed_failed,
+                "feed_scans_kept_in_outage": nc.buffered, "feed_scans_dropped": nc.dropped,
+                "feed_scans_never_sent": nc.waiting, "jpn_scans_taken": self.live.scans,
+                "scans_lost": len(self.scans) - self.live.scans,
                 "jpn_feed_rejected": self.live.feed_rejected, "jpn_outbox_left": outbox_left,
                 "jpn_held_for": held_for, "final_drain_s": tail,
                 "usa_alive_at_end": usa_alive, "usa_exit_code": usa_rc}

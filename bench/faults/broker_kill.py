@@ -6,6 +6,8 @@ JPN keeps what it could not hand over in its outbox and retries). Checked: every
 envelope JetStream acked before the kill survives in the file store and reaches the US,
 nothing is applied twice, both audits verify; measured: seconds from the restart until
 JPN reconnected and until the US audit holds every envelope JPN had sealed for it.
+The sensor feed rides the outage out too: the scans published while the server is down
+are kept and sent once JPN's node listens again; checked: JPN's node takes every scan.
 
     .venv/bin/python bench/faults/broker_kill.py [--quick]
 """
@@ -65,6 +67,9 @@ def main() -> None:
     res["fault"]["usa_log_reconnect_lines"] = [x for x in usa_log if "connect" in x][:4]
     res["fault"]["jpn_log_error_lines"] = [x.split(" ", 1)[1] for x in run.log_lines
                                            if "retry" in x or "connect" in x][:4]
+    # The feed keeps scans through the outage (trilink.live.client.SensorFeed): every
+    # scan of the replay must reach the JPN node, none dropped.
+    res["ok"] = bool(res["ok"] and res["scans_lost"] == 0 and res["feed_scans_dropped"] == 0)
     res["load_before"] = before
     publish("broker_kill", "quick" if a.quick else "full", res)
     if tmp is not None:

@@ -5,6 +5,15 @@ Layout: one stream per sending nation's outbox, ``OUTBOX_<SENDER>``, subjects
 (sender, recipient, priority) with explicit acks and an ack wait, so a recipient that
 was away gets everything on return and an unacked message comes back. Duplicates are
 dropped by JetStream's message-id window (header ``Nats-Msg-Id``).
+
+One server per nation (``trilink live``'s default;
+:func:`trilink.live.natsconf.nation_server_config`): each nation's server is its own
+JetStream domain, named by the nation's code, joined to the others by leaf nodes. A bus
+then publishes to its own outbox on its own server and reads a partner's outbox through
+that partner's domain (API prefix ``$JS.<PARTNER>.API``, what NATS documents for
+JetStream across leaf nodes); it looks partners' streams up and never creates them. The
+bus learns the mode from the server it is connected to: a server that names a JetStream
+domain in its INFO is one nation's server.
 """
 
 from __future__ import annotations
@@ -18,13 +27,14 @@ import nats
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from trilink.bus.base import Delivery
 from trilink.errors import TrilinkError
 
 PRIORITIES = (1, 0)  # hotline first
 DUPLICATE_WINDOW_S = 120.0
+LINK_WAIT_S = 15.0  # how long a partner's server may take to answer through the links
 
 
 class BusError(TrilinkError, RuntimeError):
@@ -47,15 +57,34 @@ async def provision_outbox(js: Any, sender: str,
         await js.add_stream(outbox_config(sender, duplicate_window_s))
 
 
+def server_domain(nc: Any) -> str | None:
+    """The JetStream domain the connected server announces in its INFO (``None``: none,
+    one shared server)."""
+    info = getattr(nc, "_server_info", None)  # nats-py keeps the server's INFO here
+    domain = info.get("domain") if isinstance(info, dict) else None
+    return str(domain) if domain else None
+
+
 class NatsBus:
     """:class:`trilink.bus.base.Bus` over NATS JetStream; create with :meth:`connect`."""
 
     def __init__(self, nc: Any, nations: Sequence[str], ack_wait_s: float,
-                 duplicate_window_s: float, api_timeout_s: float = 5.0) -> None:
+                 duplicate_window_s: float, api_timeout_s: float = 5.0, *,
+                 home_domain: str | bool | None = True,
+                 link_wait_s: float = LINK_WAIT_S) -> None:
+        """``home_domain``: the JetStream domain of the server ``nc`` is connected to
+        (``True``: as that server says; ``None``/``False``: one shared server, every
+        outbox local). With a domain, a partner's outbox is read through the partner's
+        domain; ``link_wait_s`` bounds the wait for it to answer (links still coming up)."""
         self._nc = nc
         # api_timeout_s: how long a JetStream API request may go unanswered (a refused
         # one is never answered).
+        self._api_timeout_s = api_timeout_s
         self._js = nc.jetstream(timeout=api_timeout_s)
+        self.home_domain = (server_domain(nc) if home_domain is True
+                            else home_domain or None)
+        self.link_wait_s = link_wait_s
+        self._remote: dict[str, Any] = {}
         self.nations = tuple(nations)
         self.ack_wait_s = ack_wait_s
         self.duplicate_window_s = duplicate_window_s
@@ -76,9 +105,25 @@ class NatsBus:
             await bus._ensure_stream(sender)
         return bus
 
+    def is_remote(self, sender: str) -> bool:
+        """Is ``sender``'s outbox on another nation's server (read through its domain)?"""
+        return self.home_domain is not None and sender != self.home_domain
+
+    def _js_for(self, sender: str) -> Any:
+        if not self.is_remote(sender):
+            return self._js
+        if sender not in self._remote:
+            self._remote[sender] = self._nc.jetstream(domain=sender,
+                                                      timeout=self._api_timeout_s)
+        return self._remote[sender]
+
     async def _ensure_stream(self, sender: str) -> None:
         name = f"OUTBOX_{sender}"
         if name in self._streams:
+            return
+        if self.is_remote(sender):
+            await self._find_remote(sender)
+            self._streams.add(name)
             return
         try:
             await self._js.stream_info(name)
@@ -93,18 +138,39 @@ class NatsBus:
                                "docs/deployment.md)") from None
         self._streams.add(name)
 
+    async def _find_remote(self, sender: str) -> None:
+        """Look ``sender``'s outbox up on its own server, through the leaf links (which
+        may still be connecting: retried until ``link_wait_s``)."""
+        name = f"OUTBOX_{sender}"
+        js = self._js_for(sender)
+        end = asyncio.get_running_loop().time() + self.link_wait_s
+        while True:
+            try:
+                await js.stream_info(name)
+                return
+            except NotFoundError:
+                raise BusError(f"{name}: no such stream on {sender}'s server (its admin "
+                               "provisions it: see docs/deployment.md)") from None
+            except (TimeoutError, NatsTimeoutError, NoRespondersError, ServiceUnavailableError):
+                if asyncio.get_running_loop().time() >= end:
+                    raise BusError(f"{name}: {sender}'s server (JetStream domain {sender}) "
+                                   f"does not answer through the links within "
+                                   f"{self.link_wait_s:g} s") from None
+                await asyncio.sleep(0.1)
+
     async def send(self, sender: str, recipient: str, msg_id: str, data: bytes,
                    priority: int = 0) -> None:
         await self._ensure_stream(sender)
-        await self._js.publish(f"trilink.{sender}.{recipient}.p{1 if priority else 0}", data,
-                               stream=f"OUTBOX_{sender}", headers={"Nats-Msg-Id": msg_id})
+        await self._js_for(sender).publish(
+            f"trilink.{sender}.{recipient}.p{1 if priority else 0}", data,
+            stream=f"OUTBOX_{sender}", headers={"Nats-Msg-Id": msg_id})
 
     async def _sub(self, sender: str, recipient: str, priority: int) -> Any:
         key = (sender, recipient, priority)
         if key not in self._subs:
             await self._ensure_stream(sender)
             durable = f"{recipient}_from_{sender}_p{priority}"
-            self._subs[key] = await self._js.pull_subscribe(
+            self._subs[key] = await self._js_for(sender).pull_subscribe(
                 f"trilink.{sender}.{recipient}.p{priority}", durable=durable,
                 stream=f"OUTBOX_{sender}",
                 config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s,

@@ -18,18 +18,22 @@ def feed(
     start_unix: Annotated[float | None, typer.Option(
         "--start-unix", help="wall time (Unix s) of scenario second 0 (default: in 2 s)")
     ] = None,
+    buffer_scans: Annotated[int, typer.Option(
+        "--buffer-scans", min=1, help="per nation: scans kept through a server outage and "
+             "sent on reconnect (oldest dropped, and counted, beyond)")] = 10_000,
     nats_creds: Annotated[Path | None, typer.Option(
         "--nats-creds", help="folder from `trilink keys nats`: each nation's scans go out "
              "as that nation's sensor user (default: no credentials, a development "
              "server)")] = None,
 ) -> None:
     """Publish every radar scan of the scenario on trilink.sensor.<NATION>.<SENSOR_ID>
-    when the scenario clock (x SPEED) reaches it. Nodes that should follow it run with
+    when the scenario clock (x SPEED) reaches it; through a server outage the scans are
+    kept (--buffer-scans) and sent once a node listens again. Nodes that should follow it run with
     the clock this command prints (see docs/live.md)."""
     import asyncio
     import time
 
-    from trilink.live.client import LiveError, PerNation, check_url
+    from trilink.live.client import LiveError, SensorFeed, check_url
     from trilink.live.natsconf import ROLE_SENSOR, user_options
     from trilink.live.replay import (
         ScenarioClock,
@@ -60,9 +64,14 @@ def feed(
         f"--speed {speed:g}")
 
     async def go() -> int:
-        nc = await PerNation.open(nats, nations, "trilink-feed", options.__getitem__)
+        nc = await SensorFeed.open(nats, nations, "trilink-feed", options.__getitem__,
+                                   buffer_scans=buffer_scans, log=say)
         try:
-            return await publish_feed(nc, scans, clock)
+            await publish_feed(nc, scans, clock)
+            if nc.buffered:
+                say(f"{sc.id}: {nc.buffered} scan(s) kept through a server outage, "
+                    f"{nc.dropped} dropped (buffer full), {nc.waiting} never sent")
+            return nc.published
         finally:
             await nc.close()
 

@@ -34,10 +34,14 @@ def live(
     hold: Annotated[bool, typer.Option(
         "--hold", help="with --serve: keep the dashboards up on the end state until "
                        "Ctrl-C (implies --serve)")] = False,
+    single_server: Annotated[bool, typer.Option(
+        "--single-server", help="development: one nats-server for every nation instead "
+                                "of one per nation joined by leaf nodes")] = False,
 ) -> None:
-    """Replay a scenario live: an embedded nats-server (JetStream; every client
-    authenticates as its nation's node, sensor, operator or dashboard user, with keys
-    that never leave the run's temporary folder), one node process per
+    """Replay a scenario live: one embedded nats-server per nation (JetStream, each its
+    own domain, joined by leaf nodes to the US's; --single-server: one for all); every
+    client authenticates as its nation's node, sensor, operator or dashboard user on its
+    own nation's server, with keys that never leave the run's temporary folder; one node process per
     nation fed by the scenario's simulated sensors on the wall clock (x SPEED); writes
     summary.json (as `trilink run`), alerts/*.xml, audit/<NATION>.sqlite and
     nodes/<NATION>.node.json. With --serve, prints each nation's dashboard URL and the
@@ -92,7 +96,7 @@ def live(
 
     summary = run_live(scenario, out_dir, speed=speed, seed=seed, regime=regime,
                        lead_s=lead_s, log=show, serve=serve, serve_port=serve_port or 0,
-                       hold=wait_for_ctrl_c if hold else None)
+                       hold=wait_for_ctrl_c if hold else None, single_server=single_server)
     if not hold:
         line(summary)
 

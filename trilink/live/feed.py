@@ -21,6 +21,7 @@ adapter builds a :class:`SensorScanMsg` (or a ``RadarScan`` and calls
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import math
 import re
@@ -141,6 +142,40 @@ def to_radar_scan(msg: SensorScanMsg, epoch: dt.datetime) -> RadarScan:
                      np.asarray(msg.sigma, dtype=np.float64), ids)
 
 
-__all__ = ["MAX_DETECTIONS", "SCHEMA_VERSION", "FeedError", "SensorScanMsg", "decode_scan",
+class ScanBuffer:
+    """Scans a feed could not hand to its server (an outage), oldest first, at most
+    ``limit`` of them: when full, the oldest is dropped and counted (``dropped``). Pure:
+    :class:`trilink.live.client.SensorFeed` decides when to fill and empty it."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        if limit < 1:
+            raise FeedError(f"feed buffer: expected at least 1 scan, got {limit}")
+        self.limit = limit
+        self._items: collections.deque[tuple[str, bytes]] = collections.deque()
+        self.held = 0  # scans ever put here
+        self.dropped = 0  # of those, dropped unsent because the buffer was full
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def push(self, subject: str, data: bytes) -> bool:
+        """Keep one scan; ``True`` if the oldest had to go to make room."""
+        self.held += 1
+        full = len(self._items) >= self.limit
+        if full:
+            self._items.popleft()
+            self.dropped += 1
+        self._items.append((subject, data))
+        return full
+
+    def peek(self) -> tuple[str, bytes]:
+        return self._items[0]
+
+    def pop(self) -> tuple[str, bytes]:
+        return self._items.popleft()
+
+
+__all__ = ["MAX_DETECTIONS", "SCHEMA_VERSION", "FeedError", "ScanBuffer", "SensorScanMsg",
+           "decode_scan",
            "encode_scan", "from_radar_scan", "nation_sensors_subject", "sensor_subject",
            "to_radar_scan"]

@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +75,61 @@ class Dashboard:
 
 @dataclasses.dataclass(frozen=True)
 class NatsRun:
-    """A replay's embedded server once its streams exist, before any node starts."""
+    """A replay's servers once their streams exist (and, one server per nation, the leaf
+    links answer), before any node starts."""
 
-    url: str
+    url: str  # the hub's server (one shared server: that server)
     creds_dir: Path  # the run's credentials (its temporary folder: gone after the run)
+    urls: Mapping[str, str] = dataclasses.field(default_factory=dict)  # each nation's own
+    single_server: bool = False
+    node_configs: Mapping[str, Path] = dataclasses.field(default_factory=dict)  # as run
+
+
+def hub_of(nations: Sequence[str]) -> str:
+    """The nation whose server the others' servers dial (a star: NATS refuses cyclic leaf
+    links): the US where it takes part, as in the alliances, else the first nation."""
+    return "USA" if "USA" in nations else nations[0]
+
+
+@contextlib.contextmanager
+def nation_servers(root: Path, creds: Path, nations: Sequence[str], logs: Path,
+                   hub: str | None = None) -> Iterator[dict[str, str]]:
+    """One ``nats-server`` per nation on 127.0.0.1 (JetStream domain = the nation's code,
+    own store folder ``root/jetstream-<N>``, own port), the spokes' servers joined to the
+    hub's by leaf nodes, each from :func:`trilink.live.natsconf.nation_server_config`
+    (``creds``: a :func:`~trilink.live.natsconf.write_credentials` folder with the
+    ``link`` role). Logs ``logs/nats-<N>.log``. Yields each nation's URL; stops them after."""
+    from trilink.bus.server import free_port, nats_server
+    from trilink.live import natsconf
+
+    hub = hub or hub_of(nations)
+    ports = {n: free_port() for n in nations}
+    leaf_port = free_port()
+    with contextlib.ExitStack() as stack:
+        urls: dict[str, str] = {}
+        for n in [hub, *(m for m in nations if m != hub)]:  # the hub first: spokes dial it
+            conf = natsconf.nation_server_config(
+                root / f"nats-{n}.conf", creds, n, hub, store_dir=root / f"jetstream-{n}",
+                port=ports[n], leaf_port=leaf_port if n == hub else None,
+                hub_url=None if n == hub else f"nats-leaf://127.0.0.1:{leaf_port}")
+            urls[n] = stack.enter_context(nats_server(root / f"jetstream-{n}", port=ports[n],
+                                                      config=conf,
+                                                      log=logs / f"nats-{n}.log"))
+        yield {n: urls[n] for n in nations}
+
+
+async def wait_links(urls: Mapping[str, str], nations: Sequence[str], creds: Path) -> None:
+    """Until every nation's node user sees every partner's outbox through the links (a
+    :class:`LiveRunError` naming the link if one does not come up)."""
+    from trilink.bus.nats import BusError, NatsBus
+    from trilink.live.natsconf import ROLE_NODE
+
+    for n in nations:
+        try:
+            bus = await NatsBus.connect(urls[n], nations, **_opts(creds, n, ROLE_NODE))
+        except BusError as exc:
+            raise LiveRunError(f"{n}'s server: {exc}") from None
+        await bus.close()
 
 
 def _opts(creds: Path, nation: str, role: str) -> dict[str, Any]:
@@ -220,14 +271,15 @@ def _warm_scans(scans: list[Any], nation: str, epoch: dt.datetime, path: Path) -
 # ------------------------------------------------------------------ the launcher
 
 
-def _wait_ready(url: str, nations: tuple[str, ...], procs: dict[str, subprocess.Popen[bytes]],
-                deadline: float, logs: Path, creds: Path) -> None:
+def _wait_ready(urls: Mapping[str, str], nations: tuple[str, ...],
+                procs: dict[str, subprocess.Popen[bytes]], deadline: float, logs: Path,
+                creds: Path) -> None:
     from trilink.live.client import LiveError, request
     from trilink.live.natsconf import ROLE_OPERATOR
 
     async def ask(n: str) -> bool:
         try:
-            return bool((await request(url, n, {"op": "status"}, timeout_s=1.0,
+            return bool((await request(urls[n], n, {"op": "status"}, timeout_s=1.0,
                                        **_opts(creds, n, ROLE_OPERATOR)))["ok"])
         except LiveError:
             return False
@@ -254,19 +306,22 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
              serve_port: int = 0,
              on_serve: Callable[[list[Dashboard]], None] | None = None,
              hold: Callable[[dict[str, Any]], None] | None = None,
-             on_nats: Callable[[NatsRun], None] | None = None) -> dict[str, Any]:
+             on_nats: Callable[[NatsRun], None] | None = None,
+             single_server: bool = False) -> dict[str, Any]:
     """See the module docstring; returns the summary.
 
-    ``on_nats(run)`` is called once the embedded server runs and the streams exist,
+    ``single_server`` (``--single-server``, development): one server holding every
+    nation's users, instead of one server per nation joined by leaf nodes.
+
+    ``on_nats(run)`` is called once the servers run and the streams exist,
     before the nodes start (an exception from it ends the run).
 
     ``serve``: dashboards on free ports (``serve_port=0``) or on ``serve_port``,
     ``serve_port + 1``, … in the scenario's nation order. ``on_serve(dashboards)`` is
     called once they listen, before the replay starts; ``hold(summary)`` once the summary
     is written, before they stop (it returns when they may stop)."""
-    from trilink.bus.server import free_port, nats_server
     from trilink.live import natsconf
-    from trilink.live.client import PerNation
+    from trilink.live.client import PerNation, SensorFeed
     from trilink.live.keys import write_keys
     from trilink.live.record import read_record
     from trilink.live.replay import (
@@ -304,40 +359,47 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
         # NATS users: only in the temporary folder, also with --serve (the dashboards
         # run in this process and read them from there).
         creds = Path(tmp) / "nats"
-        natsconf.write_credentials(creds, nations, roles=natsconf.CLIENT_ROLES)
-        port = free_port()
-        conf = natsconf.write_server_config(Path(tmp) / "nats-server.conf",
-                                            creds / natsconf.USERS_FILE,
-                                            store_dir=Path(tmp) / "jetstream", port=port)
-        with nats_server(Path(tmp) / "jetstream", port=port, config=conf,
-                         log=out_dir / "nodes" / "nats-server.log") as url, \
+        natsconf.write_credentials(creds, nations, roles=natsconf.CLIENT_ROLES if single_server
+                                   else natsconf.ROLES)
+        with _servers(Path(tmp), creds, nations, out_dir / "nodes", single_server) as urls, \
                 contextlib.ExitStack() as dashboards:
-            say(f"nats-server (JetStream, nkey users) at {url}")
-            asyncio.run(provision_streams(url, nations, creds))
+            url = urls[hub_of(nations)]
+            if single_server:
+                say(f"nats-server (JetStream, nkey users) at {url}")
+            else:
+                say(f"nats-servers, one per nation (JetStream domain each, leaf nodes to "
+                    f"{hub_of(nations)}'s): " + ", ".join(f"{n} {urls[n]}" for n in nations))
+            for n in nations:
+                asyncio.run(provision_streams(urls[n], [n], creds))
+            if not single_server:
+                asyncio.run(wait_links(urls, nations, creds))
+            configs: dict[str, Path] = {}
+            for n in nations:
+                warm = Path(tmp) / f"{n}.warm"
+                _warm_scans(scans, n, truth.epoch, warm)
+                cfg = {"nation": n, "out_dir": str(out_dir), "scenario": scenario_ref,
+                       "epoch": truth.epoch.isoformat(), "speed": speed,
+                       "keys_dir": str(keys_dir), "nats": urls[n], "regime": regime,
+                       # Only the nation's own seeds (its folder), its own server.
+                       "nats_creds": str(creds / n),
+                       "nations": list(nations), "warm": str(warm),
+                       "end_s": truth.end_t_s}
+                configs[n] = Path(tmp) / f"{n}.json"
+                configs[n].write_text(json.dumps(cfg))
             if on_nats is not None:
-                on_nats(NatsRun(url, creds))
+                on_nats(NatsRun(url, creds, urls, single_server, configs))
             procs: dict[str, subprocess.Popen[bytes]] = {}
             try:
-                for n in nations:
-                    warm = Path(tmp) / f"{n}.warm"
-                    _warm_scans(scans, n, truth.epoch, warm)
-                    cfg = {"nation": n, "out_dir": str(out_dir), "scenario": scenario_ref,
-                           "epoch": truth.epoch.isoformat(), "speed": speed,
-                           "keys_dir": str(keys_dir), "nats": url, "regime": regime,
-                           "nats_creds": str(creds),
-                           "nations": list(nations), "warm": str(warm),
-                           "end_s": truth.end_t_s}
-                    path = Path(tmp) / f"{n}.json"
-                    path.write_text(json.dumps(cfg))
+                for n, path in configs.items():
                     err = (out_dir / "nodes" / f"{n}.err").open("wb")
                     procs[n] = subprocess.Popen(
                         [sys.executable, "-m", "trilink.live.launch", str(path)],
                         stdout=subprocess.DEVNULL, stderr=err, env=_child_env())
                     err.close()
-                _wait_ready(url, nations, procs, time.time() + lead_s, out_dir / "nodes",
+                _wait_ready(urls, nations, procs, time.time() + lead_s, out_dir / "nodes",
                             creds)
                 if serve:
-                    served = _start_dashboards(nations, url, keys_dir, serve_port,
+                    served = _start_dashboards(nations, urls, keys_dir, serve_port,
                                                dashboards, say, creds)
                     if on_serve is not None:
                         on_serve(served)
@@ -349,11 +411,12 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 async def feed() -> int:
                     # Each nation's clock is set by its operator, its scans come from
                     # its own sensor user.
-                    ops = await PerNation.open(url, nations, "trilink-launcher", lambda n:
+                    ops = await PerNation.open(urls, nations, "trilink-launcher", lambda n:
                                                _opts(creds, n, natsconf.ROLE_OPERATOR))
                     try:
-                        sensors = await PerNation.open(url, nations, "trilink-feed", lambda n:
-                                                       _opts(creds, n, natsconf.ROLE_SENSOR))
+                        sensors = await SensorFeed.open(urls, nations, "trilink-feed", lambda n:
+                                                        _opts(creds, n, natsconf.ROLE_SENSOR),
+                                                        log=say)
                     except BaseException:
                         await ops.close()
                         raise
@@ -362,12 +425,16 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                         for n in nations:
                             await ops.conns[n].request(clock_subject(n), start,
                                                        timeout=5.0)
-                        fed, done = await asyncio.gather(
+                        _, done = await asyncio.gather(
                             publish_feed(sensors, scans, clock),
                             apply_hotline_injects(ops.conns, scenario, clock, nations,
                                                   end_s, say))
                         applied.extend(done)
-                        return int(fed)
+                        if sensors.buffered:
+                            say(f"feed: {sensors.buffered} scan(s) kept through a server "
+                                f"outage, {sensors.dropped} dropped (buffer full), "
+                                f"{sensors.waiting} never sent")
+                        return sensors.published
                     finally:
                         await ops.close()
                         await sensors.close()
@@ -386,10 +453,10 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 n = sorted(bad)[0]
                 raise LiveRunError(f"the {n} node ended with status {bad[n]} (see "
                                    f"{out_dir / 'nodes' / (n + '.err')})")
-            refused = _violations(out_dir / "nodes" / "nats-server.log")
+            refused = sum(_violations(f) for f in (out_dir / "nodes").glob("nats-*.log"))
             if refused:  # a user's permissions do not cover what its process does
                 say(f"nats-server: {refused} permissions violation(s) of this run's own "
-                    f"clients (see {out_dir / 'nodes' / 'nats-server.log'})")
+                    f"clients (see {out_dir / 'nodes'}/nats-*.log)")
             (out_dir / "keys.json").write_text((keys_dir / "registry.json").read_text())
             records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
             summary = live_summary(
@@ -501,7 +568,8 @@ async def provision_streams(url: str, nations: Sequence[str], creds: Path) -> li
     return made
 
 
-def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: int,
+def _start_dashboards(nations: tuple[str, ...], urls: Mapping[str, str], keys_dir: Path,
+                      base: int,
                       stack: contextlib.ExitStack, say: Callable[[str], None],
                       creds: Path) -> list[Dashboard]:
     """One dashboard per nation, each stopped by ``stack`` (before the nats-server)."""
@@ -511,7 +579,7 @@ def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: 
     for i, n in enumerate(nations):
         port = base + i if base else 0
         try:
-            dash = serve_in_background(n, url, keys_dir, port=port, nats_creds=creds)
+            dash = serve_in_background(n, urls[n], keys_dir, port=port, nats_creds=creds)
         except (OSError, SystemExit, TimeoutError) as exc:
             # uvicorn exits (SystemExit) when it cannot bind: one line, not a bare exit.
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
@@ -524,6 +592,26 @@ def _start_dashboards(nations: tuple[str, ...], url: str, keys_dir: Path, base: 
         served.append(Dashboard(n, dash.url, cmd))
         say(f"{n}: dashboard at {dash.url} (log in with a token from `{cmd}`)")
     return served
+
+
+@contextlib.contextmanager
+def _servers(tmp: Path, creds: Path, nations: Sequence[str], logs: Path,
+             single_server: bool) -> Iterator[dict[str, str]]:
+    """Each nation's server URL: its own (:func:`nation_servers`), or one shared server
+    (``logs/nats-server.log``)."""
+    from trilink.bus.server import free_port, nats_server
+    from trilink.live import natsconf
+
+    if not single_server:
+        with nation_servers(tmp, creds, nations, logs) as urls:
+            yield urls
+        return
+    port = free_port()
+    conf = natsconf.write_server_config(tmp / "nats-server.conf", creds / natsconf.USERS_FILE,
+                                        store_dir=tmp / "jetstream", port=port)
+    with nats_server(tmp / "jetstream", port=port, config=conf,
+                     log=logs / "nats-server.log") as url:
+        yield dict.fromkeys(nations, url)
 
 
 def _violations(log: Path) -> int:

@@ -14,7 +14,8 @@ nonce) and is one *user* with subject permissions fixed by its nation and role:
   the API subject (the server refuses a body whose filter differs). Replies to control
   requests through ``allow_responses`` (only to the reply subject of a request it got).
 - ``sensor`` — one feed of one nation: publishes on ``trilink.sensor.<NATION>.<ID>`` (or
-  any of its nation's sensors), reads nothing.
+  any of its nation's sensors), reads nothing but its own inbox (the server's "no
+  responders" answer to a feed's probe after an outage).
 - ``dashboard`` — reads its nation's picture stream ``PICTURE_<NATION>`` and nothing else
   (also right for the CoT sender, which reads the same picture).
 - ``operator`` — sends control requests to its own nation's node (which checks the
@@ -264,7 +265,9 @@ def permissions(nation: str, role: str, nations: Iterable[str],
     if role == ROLE_SENSOR:
         subject = (nation_sensors_subject(nation) if sensor_id is None
                    else sensor_subject(nation, sensor_id))
-        return Permissions((subject,), ())
+        # Its own inbox only: a feed back from an outage asks "is a node listening?"
+        # (:class:`trilink.live.client.SensorFeed`) and the server answers there.
+        return Permissions((subject,), (f"{inbox_prefix(user)}.>",))
     if role == ROLE_DASHBOARD:
         return _dashboard(nation, user)
     if role == ROLE_OPERATOR:
@@ -361,6 +364,8 @@ def server_config(users: Sequence[NatsUser], nations: Iterable[str], *, store_di
     entries = [{"nkey": u.nkey,
                 "permissions": permissions(u.nation, u.role, everyone, u.sensor_id,
                                            domains=domains).as_conf()}
+               # A link key serves only as a server's leaf connection, never as a client.
+               | ({"allowed_connection_types": ["LEAFNODE"]} if u.role == ROLE_LINK else {})
                for u in sorted(users, key=lambda u: u.name)]
     js: dict[str, Any] = {"store_dir": str(store_dir)}
     if domain is not None:
