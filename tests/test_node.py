@@ -240,3 +240,31 @@ def test_a_kind_plugin_gets_checked_envelopes_and_its_sends_are_sealed(tmp_path:
 def test_a_kind_claimed_twice_is_refused() -> None:
     with pytest.raises(ValueError, match="two handlers"):
         make_node("trilateral-realtime", plugins=(EchoPlugin(), EchoPlugin()))
+
+
+def test_an_envelope_from_the_future_comes_back_later_and_a_stale_one_never() -> None:
+    """Clock skew: a partner ahead of this node's clock is not refused for good (the
+    driver must deliver it again after ``retry_after_s``); a too-old one is final."""
+    node, signers = make_node("trilateral-realtime")
+    now = 600.0
+    future_s = node.config.window.future_ns / 1e9
+
+    def sealed(created_s: float) -> bytes:
+        return encode(signers["USA"].seal(kind=Kind.MISSILE_TRACK, originator="USA",
+                                          rel_to=NATIONS, recipient="JPN",
+                                          payload=encode_tracks([]),
+                                          created_ns=node._ns(created_s)))
+
+    ahead = sealed(now + future_s + 120.0)  # the sender's clock 120 s past the window
+    out = node.on_message(ahead, now, deliverer="USA")
+    assert out.rejected and out.retry_after_s is not None
+    assert 0 < out.retry_after_s <= node.config.retry_every_s
+    # Delivered again once its time is inside the window: taken.
+    later = node.on_message(ahead, now + 121.0, deliverer="USA")
+    assert not later.rejected and later.retry_after_s is None
+    past_s = node.config.window.past_ns / 1e9
+    stale = node.on_message(sealed(now - past_s - 60.0), now + 121.0, deliverer="USA")
+    assert stale.rejected and stale.retry_after_s is None
+    far = node.on_message(sealed(now + future_s + node.config.retry_future_s + 60.0), now,
+                          deliverer="USA")
+    assert far.rejected and far.retry_after_s is None
