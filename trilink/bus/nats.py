@@ -243,6 +243,13 @@ class NatsBus:
         if msg is not None:
             await msg.ack()
 
+    async def nak(self, delivery: Delivery, delay_s: float) -> None:
+        """Hand a delivery back unacknowledged: JetStream delivers it again after
+        ``delay_s`` (the node said it wants it later, e.g. from a clock ahead of its own)."""
+        msg = self._pending.pop(delivery.token, None)
+        if msg is not None:
+            await msg.nak(delay=delay_s)
+
     async def close(self) -> None:
         # Pull subscriptions do not drain (the client waits out its drain timeout):
         # unsubscribe them, then close. Unacked messages stay on the server for later.

@@ -433,14 +433,7 @@ class LiveNode:
             if retry_s is None:
                 await bus.ack(d)
                 continue
-            wall_s = max(retry_s / self.speed, 0.05)
-            nak = getattr(bus, "nak", None)
-            if nak is not None:
-                await nak(d, wall_s)
-                continue
-            msg = bus._pending.pop(d.token, None)  # until NatsBus has nak() of its own
-            if msg is not None:
-                await msg.nak(delay=wall_s)
+            await bus.nak(d, max(retry_s / self.speed, 0.05))
 
     async def _release(self) -> None:
         """Carry out the batch's merged outputs (see :meth:`_step`)."""
