@@ -74,12 +74,14 @@ def _summary_dict(fit: Any) -> dict[str, Any]:
         "impact_time_s": round(s.flight_time_s, 1),
         "impact_speed_m_s": round(s.impact_speed_m_s, 1),
         "impact_azimuth_deg": round(float(np.degrees(s.impact_azimuth_rad)), 3),
+        "cross_range_km": round(fit.cross_range_m / 1e3, 2),
         "controls": {
             "heading_deg": round(float(np.degrees(fit.controls.heading_rad)), 3),
             "pitch_final_deg": round(float(np.degrees(fit.controls.pitch_final_rad)), 3),
             "energy_fraction": round(fit.controls.energy_fraction, 4),
             "payload_kg": round(fit.request.profile.payload_kg, 1),
             "burn_time_scale": round(fit.burn_time_scale, 4),
+            "glide_bank_deg": round(float(np.degrees(fit.controls.glide_bank_rad)), 3),
         },
     }
 
@@ -119,6 +121,8 @@ def _print_summary(title: str, summary: dict[str, Any], published: dict[str, Any
         ("impact latitude (deg)", "impact_lat"),
         ("impact longitude (deg)", "impact_lon"),
     ]
+    if summary["controls"].get("glide_bank_deg"):  # a lateral manoeuvre was flown
+        rows += [("lateral movement (km, + right)", "cross_range_km")]
     for label, key in rows:
         cells = [label, f"{summary[key]}"]
         if published is not None:
@@ -167,12 +171,15 @@ def trajectory(
     payload_kg: Annotated[
         float | None, typer.Option(help="payload override, kg (default: the profile's)")
     ] = None,
+    cross_range_km: Annotated[float | None, typer.Option(
+        help="a glide vehicle's published lateral movement, km to the right of its launch "
+             "heading (negative: to the left); the fit banks the glider to fly it")] = None,
     step_s: Annotated[float, typer.Option(help="spacing of the printed trajectory, s")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object on stdout")] = False,
 ) -> None:
     """Fit a missile flight to a published apogee and range, and report it."""
     from trilink.physics.fit import FitRequest
-    from trilink.physics.missiles import get_profile, is_class
+    from trilink.physics.missiles import get_profile, is_class, types_of_class
     from trilink.physics.solve import fit_class, fit_within_limits
 
     lat, lon = _parse_latlon(launch)
@@ -184,10 +191,24 @@ def trajectory(
         fail(f"--range-km: expected a range in (0, 16000] km, got {range_km}")
     if step_s <= 0:
         fail(f"--step-s: expected a positive number of seconds, got {step_s}")
+    if cross_range_km is not None and not abs(cross_range_km) < range_km:
+        fail(f"--cross-range-km: expected a lateral movement smaller than the range "
+             f"({range_km:g} km), got {cross_range_km}")
     try:
         profile = get_profile(missile)
     except KeyError as exc:
         fail(f"--missile: {exc.args[0]}")
+    gliders = None
+    if cross_range_km is not None:
+        if is_class(missile):
+            gliders = types_of_class(missile, ("glide",))
+            if not gliders:
+                fail(f"--cross-range-km: no {missile.strip().upper()} type is a glide "
+                     "vehicle; a lateral movement needs lift")
+            profile = gliders[0]
+        elif profile.glide is None:
+            fail(f"--cross-range-km: {profile.key} is not a glide vehicle; a lateral "
+                 "movement needs lift")
     if payload_kg is not None:
         if payload_kg <= 0:
             fail(f"--payload-kg: expected a positive mass, got {payload_kg}")
@@ -196,11 +217,12 @@ def trajectory(
     request = FitRequest(
         float(np.radians(lat)), float(np.radians(lon)), float(np.radians(azimuth)),
         apogee_km * 1e3, range_km * 1e3, profile,
+        cross_range_m=None if cross_range_km is None else cross_range_km * 1e3,
     )
     choice_note: str | None = None
     candidates: list[dict[str, Any]] = []
     if is_class(missile) and payload_kg is None:
-        choice = fit_class(request, missile)
+        choice = fit_class(request, missile, profiles=gliders)
         fit = choice.chosen
         choice_note = choice.reason
         candidates = [{"missile": k, "converged": r.converged,

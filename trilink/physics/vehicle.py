@@ -17,6 +17,13 @@ perpendicular to the velocity and upward, of magnitude u · (L/D) · drag, with 
 u = clip(0.5 − γ / 0.05 rad, 0, 1) on the flight-path angle γ: full lift when diving,
 none when climbing, so the glider pulls up and holds a near-level path. Rows without a
 glide block get exactly zero lift.
+
+Lateral manoeuvre: a glider's launch controls may carry a bank angle (``glide_bank_rad``,
+positive to the right of the direction of flight). While gliding, the lift vector is
+rolled by that angle about the velocity: ``cos(bank)`` of it stays in the vertical as
+above, ``sin(bank)`` pushes sideways, so the glider turns off its launch plane (and,
+with less lift upward, sinks sooner). With every bank zero the lift is exactly the
+in-plane lift above.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ class LaunchControls:
     pitch_final_rad: float
     energy_fraction: float
     height_m: float = 0.0
+    glide_bank_rad: float = 0.0  # lateral manoeuvre of a glide vehicle (module docstring)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class VehicleBatch:
     lift_to_drag: F | None = None  # (N,) 0 where no glide vehicle; None: no row glides
     glide_pull_up_m: F | None = None  # (N,)
     glide_end_speed_m_s: F | None = None  # (N,)
+    glide_bank_rad: F | None = None  # (N,) None: no glider banks
 
     @property
     def size(self) -> int:
@@ -133,6 +142,12 @@ class VehicleBatch:
         ld = np.array([0.0 if g is None else g.lift_to_drag for g in gliders])
         pull_up = np.array([0.0 if g is None else g.pull_up_height_m for g in gliders])
         end_speed = np.array([np.inf if g is None else g.end_speed_m_s for g in gliders])
+        if any(g is None and c.glide_bank_rad != 0.0
+               for g, c in zip(gliders, controls, strict=True)):
+            raise ValueError("a bank angle needs a glide vehicle: other types have no lift")
+        bank = np.array([c.glide_bank_rad for c in controls])
+        if not np.all(np.isfinite(bank)) or np.any(np.abs(bank) >= 0.5 * np.pi):
+            raise ValueError("a glide bank angle must be finite and within +-90 degrees")
         return cls(
             stage_start_s=start,
             stage_end_s=end,
@@ -155,6 +170,7 @@ class VehicleBatch:
             lift_to_drag=ld if any_glider else None,
             glide_pull_up_m=pull_up if any_glider else None,
             glide_end_speed_m_s=end_speed if any_glider else None,
+            glide_bank_rad=bank if np.any(bank != 0.0) else None,
         )
 
     def acceleration(
@@ -248,5 +264,9 @@ class VehicleBatch:
         up = np.cross(v[g], normal[g])  # in the flight plane, perpendicular to v, upward
         up /= np.maximum(np.linalg.norm(up, axis=1, keepdims=True), 1e-9)
         drag = 0.5 * rho[g] * vs * vs / beta[g]
+        if self.glide_bank_rad is not None:
+            bank = self.glide_bank_rad[idx][g]
+            side = np.cross(v[g] / vs[:, None], up)  # perpendicular to v and up: the right
+            up = np.cos(bank)[:, None] * up + np.sin(bank)[:, None] * side
         out[g] = (command * ld[g] * drag)[:, None] * up
         return out
