@@ -54,7 +54,9 @@ def test_kill_9_of_a_receiving_node_loses_nothing_and_applies_nothing_twice(
     write_keys(("USA", "JPN", "KOR"), tmp_path / "keys")
     key, registry = load_keys_dir(tmp_path / "keys", "JPN")
     policy = policy_for(sc.regime, sc.date)
-    clock = ScenarioClock(truth.epoch, time.time() + 15.0, SPEED)
+    # A short lead: the US node starts inside it or catches up from JetStream (durable
+    # consumers); the kill waits for the US audit to show tracks taken, not for a clock.
+    clock = ScenarioClock(truth.epoch, time.time() + 3.0, SPEED)
     usa_audit = tmp_path / "USA.sqlite"
 
     def start_usa(url: str) -> subprocess.Popen[bytes]:
@@ -81,6 +83,10 @@ def test_kill_9_of_a_receiving_node_loses_nothing_and_applies_nothing_twice(
         first, rest = ([s for s in scans if s.t_s < kill_at_s],
                        [s for s in scans if s.t_s >= kill_at_s])
         await publish_feed(nc, first, clock)
+        deadline = time.monotonic() + 60.0
+        while not (usa_audit.exists() and seqs(usa_audit, "received", "JPN")):
+            assert time.monotonic() < deadline, "the US node took no track before the kill"
+            await asyncio.sleep(0.2)
         usa.send_signal(signal.SIGKILL)  # mid-stream: no goodbye, no flush
         usa.wait(timeout=10)
         assert usa.returncode == -signal.SIGKILL
