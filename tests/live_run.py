@@ -1,7 +1,10 @@
 """One live replay with dashboards, shared by the parity and ``--serve`` tests.
 
 Three node processes take about 13 s to start: one ``run_live`` of the parity scenario
-(x20) with ``serve=True`` serves both tests. The callbacks only record what they see;
+(x20) with ``serve=True`` serves both tests, and the hotline test (test_live_hotline.py):
+the scenario is the shipped one with quicker simulated authorities (:data:`QUICK_HOTLINE`,
+seconds where the defaults take hours), so the nodes' people join, draft, approve and
+release a joint statement before the replay's end. The callbacks only record what they see;
 the tests assert on it (an assertion raised inside ``run_live`` would fail both).
 """
 
@@ -20,19 +23,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from trilink.cli import main
 from trilink.live.launch import Dashboard, run_live
+from trilink.sim.scenario import shipped_scenario_path
 
 SCENARIO = "2022-11-02-srbm-south-of-nll"
 SPEED = 20.0
+# The scenario's simulated authorities, quick (median s, sigma): a joint statement some
+# 190 s after the launch, inside the 426 s replay, instead of after two hours.
+QUICK_HOTLINE = {"response": {name: {"median_s": m, "sigma": 0.3} for name, m in (
+    ("read", 5.0), ("join", 20.0), ("draft", 30.0), ("approve", 20.0), ("conclude", 10.0))}}
 PRINTED = re.compile(r"^([A-Z]{3}): dashboard at (http://\S+/) \(log in with a token from "
                      r"`(trilink keys token [^`]+)`\)$")
+
+
+def quick_hotline_scenario(path: Path) -> Path:
+    """The parity scenario with :data:`QUICK_HOTLINE`, written to ``path``."""
+    shipped = shipped_scenario_path(SCENARIO)
+    assert shipped is not None
+    data = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    data["hotline"] = QUICK_HOTLINE
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
 
 
 @dataclass
 class LiveRun:
     out: Path
     serve_port: int
+    scenario: Path
     summary: dict[str, Any] = field(default_factory=dict)
     lines: list[str] = field(default_factory=list)
     dashboards: list[str] = field(default_factory=list)
@@ -90,7 +111,9 @@ def web_threads() -> list[str]:
 
 
 def replay_with_dashboards(out: Path) -> LiveRun:
-    run = LiveRun(out, three_free_ports())
+    out.mkdir(parents=True, exist_ok=True)
+    scenario = quick_hotline_scenario(out.parent / "scenario.yaml")
+    run = LiveRun(out, three_free_ports(), scenario)
 
     def on_serve(dashboards: list[Dashboard]) -> None:
         run.dashboards = [d.nation for d in dashboards]
@@ -126,7 +149,7 @@ def replay_with_dashboards(out: Path) -> LiveRun:
             except urllib.error.HTTPError as exc:
                 run.hotline_after_stop = exc.code
 
-    run.summary = run_live(SCENARIO, out, speed=SPEED, log=run.lines.append, serve=True,
+    run.summary = run_live(str(scenario), out, speed=SPEED, log=run.lines.append, serve=True,
                            serve_port=run.serve_port, on_serve=on_serve, hold=hold)
     run.web_threads_after = web_threads()
     return run

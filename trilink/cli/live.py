@@ -37,6 +37,15 @@ def live(
     single_server: Annotated[bool, typer.Option(
         "--single-server", help="development: one nats-server for every nation instead "
                                 "of one per nation joined by leaf nodes")] = False,
+    sim_authorities: Annotated[bool, typer.Option(
+        "--sim-authorities/--no-sim-authorities",
+        help="simulated people on each node's hotline desk, as in `trilink run`: they "
+             "join, draft, approve and release statements live (off: nobody does unless "
+             "someone acts through `trilink hotline`)")] = True,
+    hotline_max_s: Annotated[float | None, typer.Option(
+        "--hotline-max-s", help="scenario seconds the replay may go on past the "
+                                "scenario's end while the simulated authorities are at "
+                                "work (default: the scenario's hotline lapse time)")] = None,
 ) -> None:
     """Replay a scenario live: one embedded nats-server per nation (JetStream, each its
     own domain, joined by leaf nodes to the US's; --single-server: one for all); every
@@ -45,11 +54,14 @@ def live(
     nation fed by the scenario's simulated sensors on the wall clock (x SPEED); writes
     summary.json (as `trilink run`), alerts/*.xml, audit/<NATION>.sqlite and
     nodes/<NATION>.node.json. With --serve, prints each nation's dashboard URL and the
-    command that mints its login token."""
+    command that mints its login token. Each node runs the scenario's simulated hotline
+    authorities (--no-sim-authorities: none) and the replay goes on until they are done."""
     from trilink.live.launch import run_live
 
     if not speed > 0 or speed > 1000:
         fail(f"--speed: expected a number in (0, 1000], got {speed}")
+    if hotline_max_s is not None and not hotline_max_s >= 0:
+        fail(f"--hotline-max-s: expected a number of seconds >= 0, got {hotline_max_s}")
     if not lead_s > 0:
         fail(f"--lead-s: expected a positive number of seconds, got {lead_s}")
     if serve_port is not None and not 0 <= serve_port <= 65533:
@@ -96,7 +108,8 @@ def live(
 
     summary = run_live(scenario, out_dir, speed=speed, seed=seed, regime=regime,
                        lead_s=lead_s, log=show, serve=serve, serve_port=serve_port or 0,
-                       hold=wait_for_ctrl_c if hold else None, single_server=single_server)
+                       hold=wait_for_ctrl_c if hold else None, single_server=single_server,
+                       sim_authorities=sim_authorities, hotline_max_s=hotline_max_s)
     if not hold:
         line(summary)
 

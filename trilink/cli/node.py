@@ -58,6 +58,16 @@ def node(
              "taxii` (who may call, per nation)")] = None,
     taxii_host: Annotated[str, typer.Option(
         "--taxii-host", help="with --taxii-port: the address to listen on")] = "127.0.0.1",
+    scenario: Annotated[str | None, typer.Option(
+        help="replay: the scenario replayed (file or shipped id), for --sim-authorities")
+    ] = None,
+    sim_authorities: Annotated[bool, typer.Option(
+        "--sim-authorities/--no-sim-authorities",
+        help="with --scenario: the scenario's simulated people act on this node's hotline "
+             "desk (join, draft, approve, conclude) as in `trilink run`; off (default): "
+             "people act through `trilink hotline`")] = False,
+    seed: Annotated[int, typer.Option(
+        min=0, help="with --sim-authorities: the run's seed (as `trilink run --seed`)")] = 0,
 ) -> None:
     """Run a national node live over NATS until Ctrl-C or SIGTERM: its own nation's
     sensors in (trilink.sensor.<NATION>.*), partners' envelopes in, tracks shared, CAP
@@ -149,6 +159,19 @@ def node(
                                                                 str(operators)))
         except (OSError, OperatorFileError) as exc:
             fail(f"--operators: {exc}")
+    authorities = None
+    if sim_authorities:
+        if scenario is None:
+            fail("--sim-authorities needs --scenario (the response model they follow)")
+        from trilink.live.launch import replay_authorities
+        from trilink.live.replay import scenario_nations
+        from trilink.sim.scenario import load_scenario
+
+        try:
+            replay_of = load_scenario(scenario)
+        except TrilinkError as exc:
+            fail(f"--scenario: {str(exc).splitlines()[0]}")
+        authorities = replay_authorities(replay_of, me, scenario_nations(replay_of), seed)
     build = live_cyber_node if cyber else live_national_node
     national = build(me, key, registry, policy, audit=log,
                      desk_config=DeskConfig(ack_deadline_s=ack_deadline_s),
@@ -181,7 +204,8 @@ def node(
                         control_guard=guard, nats_options=nats_options,
                         recorder=recorder, hold_sends=clock is not None,
                         clock=time.time if clock is None else clock.unix_now,
-                        speed=1.0 if clock is None else clock.speed)
+                        speed=1.0 if clock is None else clock.speed,
+                        authorities=authorities)
         await live.start()
         taxii = None
         if taxii_credentials is not None and taxii_port is not None:

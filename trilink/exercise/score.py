@@ -6,6 +6,13 @@ participant must meet it (the worst counts), ``any`` — one suffices (the best 
 Every launch must meet it; a measure that never happened (``null``: never detected,
 never warned) does not meet it, and the report says who and which launch. Pure
 functions of the record and the standards; the CLI writes the files.
+
+A live run's folder (``trilink live``) is scored from its ``summary.json`` like a
+simulated run's: the live nodes record what their hotline did and the summary fills
+each launch's consultation block from those records. Two cases are *not measured*
+rather than "never": a live run from before the nodes recorded their hotline (summary
+without ``sim_authorities``), and joins and statements of a replay run without simulated
+authorities (``--no-sim-authorities``) in which nobody acted.
 """
 
 from __future__ import annotations
@@ -115,20 +122,14 @@ def _measure(entry: dict[str, Any], launch: dict[str, Any], name: str) -> float 
 def score(record: dict[str, Any], standards: Standards) -> list[Result]:
     summary = record.get("summary") or {}
     launches = summary.get("launches") or []
-    live: dict[str, dict[str, Any]] = record.get("live_consultation_measures") or {}
     out = []
     for obj in standards.objectives:
         findings: list[Finding] = []
         deciding: list[float | None] = []
-        placed: list[str] = []  # launches scored from the live nodes' records
         for launch in launches:
             lid = str(launch["id"]).split("/")[-1]
             if obj.measure.startswith("consultation."):
                 v = _measure({}, launch, obj.measure)
-                if v is None and lid in live:  # a live summary's block is empty
-                    v = _measure({}, {"consultation": live[lid]}, obj.measure)
-                    if v is not None:
-                        placed.append(lid)
                 ok = v is not None and v <= obj.standard_max
                 findings.append(Finding(lid, None, v, ok))
                 deciding.append(v)
@@ -148,21 +149,16 @@ def score(record: dict[str, Any], standards: Standards) -> list[Result]:
         if not launches:
             out.append(Result(obj, None, None, "no launches in the run", ()))
             continue
-        if (summary.get("mode") == "live" and obj.measure.startswith("consultation.")
-                and all(v is None for v in deciding)):
-            # A live replay has no simulated hotline staff and its summary no consultation
-            # times (docs/live.md): not measured, rather than "never".
-            out.append(Result(obj, None, None, _live_consultation_why(record, obj.measure),
+        gap = _live_gap(summary, obj.measure)
+        if gap is not None and all(v is None for v in deciding):
+            # Nothing a live run could have measured: not measured, rather than "never".
+            out.append(Result(obj, None, None, _live_consultation_why(record, gap),
                               tuple(findings)))
             continue
         value = None if any(v is None for v in deciding) else max(
             v for v in deciding if v is not None)
         met = value is not None and value <= obj.standard_max
-        why = _why(obj, findings, met)
-        if placed:
-            why += "; live, from the nodes' records: " + "; ".join(
-                f"{lid} {live[lid]['basis']}" for lid in placed)
-        out.append(Result(obj, value, met, why, tuple(findings)))
+        out.append(Result(obj, value, met, _why(obj, findings, met), tuple(findings)))
     return out
 
 
@@ -193,24 +189,32 @@ def _why(obj: Objective, findings: list[Finding], met: bool) -> str:
     return "; ".join(parts)
 
 
-def _live_consultation_why(record: dict[str, Any], measure: str) -> str:
+def _live_gap(summary: dict[str, Any], measure: str) -> str | None:
+    """Why a live run could not measure a consultation measure at all (None: it could,
+    and a null is "never")."""
+    if summary.get("mode") != "live" or not measure.startswith("consultation."):
+        return None
+    if "sim_authorities" not in summary:
+        return ("this live run predates the nodes' hotline records (node record version 2, "
+                "which the summary's consultation blocks are read from): run it again")
+    if summary["sim_authorities"] is False and measure != "consultation.opened_s":
+        return ("the replay ran without simulated authorities (--no-sim-authorities) and "
+                "nobody joined or released a statement through the control API")
+    return None
+
+
+def _live_consultation_why(record: dict[str, Any], gap: str) -> str:
     opened = record.get("live_consultations") or []
     seen = "; ".join(f"{c['nation']} opened {c['id']} at {c['opened_utc']}"
                      + (" (on a control request)" if c.get("source") == "control" else "")
                      for c in opened[:6]) or "no node opened one"
-    if measure == "consultation.opened_s":
-        gap = ("the nodes opened none, or the run's scenario is not a shipped one (its "
-               "launch times are needed to place them)")
-    else:  # all_joined_s, statement_released_s: people's acts the nodes do not record
-        gap = ("a live replay has no simulated hotline staff (nobody joins or signs) and "
-               "the live nodes' records (nodes/*.node.json) hold no joins or statements")
     return f"not measured: {gap}; the nodes' records: {seen}"
 
 
-def _live_consultations(run_dir: Path) -> tuple[list[dict[str, Any]], str | None]:
+def _live_consultations(run_dir: Path) -> list[dict[str, Any]]:
     """Consultations of a live run: those the nodes opened themselves
     (``nodes/<NATION>.node.json``) and those opened on the launcher's control requests
-    (``nodes/injects.json``), with the nodes' epoch (scenario second 0)."""
+    (``nodes/injects.json``)."""
     import datetime as dt
 
     out: list[dict[str, Any]] = []
@@ -245,41 +249,6 @@ def _live_consultations(run_dir: Path) -> tuple[list[dict[str, Any]], str | None
             ValueError, AttributeError):
         pass  # no injects, or unreadable: only the nodes' own consultations count
     out.sort(key=lambda c: (c["opened_s"], c["nation"]))
-    return out, epoch.isoformat() if epoch is not None else None
-
-
-def live_consultation_measures(launches: list[tuple[str, float]],
-                               opened: list[tuple[str, float]],
-                               lapse_after_s: float) -> dict[str, dict[str, Any]]:
-    """Each launch's consultation block (``trilink run``'s schema, seconds after the
-    launch) from the consultations the live nodes opened.
-
-    ``launches``: (launch id, scenario second); ``opened``: (consultation id, scenario
-    second) of the consultations the nodes opened themselves. The node records do not say
-    which target a consultation was raised about, so a consultation is placed by time:
-    one opened between a launch and the next belongs to that launch (the node raises a
-    target on its first significant track); a launch with none of its own is covered by
-    the last one opened before it, if that has not lapsed (nobody concludes one in a live
-    replay, and the node raises a new target into the consultation already open, as the
-    simulation's record shows). Joins and statements are not recorded: ``None``.
-    """
-    order = sorted(launches, key=lambda x: x[1])
-    out: dict[str, dict[str, Any]] = {}
-    for i, (lid, t_launch) in enumerate(order):
-        t_next = order[i + 1][1] if i + 1 < len(order) else float("inf")
-        own = [(t, cid) for cid, t in opened if t_launch <= t < t_next]
-        before = [(t, cid) for cid, t in opened if t < t_launch <= t + lapse_after_s]
-        block: dict[str, Any] = {"id": None, "opened_s": None, "all_joined_s": None,
-                                 "statement_released_s": None, "basis": ""}
-        if own:
-            t, cid = min(own)
-            block |= {"id": cid, "opened_s": round(t - t_launch, 1),
-                      "basis": f"{cid} opened {t - t_launch:.1f} s after it"}
-        elif before:
-            t, cid = max(before)
-            block |= {"id": cid, "opened_s": round(t - t_launch, 1),
-                      "basis": f"{cid} already open ({t_launch - t:.1f} s before it)"}
-        out[lid] = block
     return out
 
 
@@ -297,20 +266,6 @@ def _shipped_scenario(summary: dict[str, Any]) -> Scenario | None:
         return None
 
 
-def _live_measures(scenario: Scenario | None, consultations: list[dict[str, Any]],
-                   epoch: str | None) -> dict[str, dict[str, Any]]:
-    import datetime as dt
-
-    if scenario is None or epoch is None:
-        return {}
-    zero = dt.datetime.fromisoformat(epoch)
-    launches = [(x.id, (x.time_utc - zero).total_seconds()) for x in scenario.launches]
-    # The objective is the federation's own consultation: those opened on a controller's
-    # request (an inject) are named in the reasons but not scored, as in `trilink run`.
-    opened = [(c["id"], float(c["opened_s"])) for c in consultations if c["source"] == "node"]
-    return live_consultation_measures(launches, opened, scenario.hotline.lapse_after_s)
-
-
 def read_record(run_dir: Path) -> dict[str, Any]:
     """The run's record.json, or (a live run's folder) its summary.json wrapped alike."""
     path = Path(run_dir) / "record.json"
@@ -323,10 +278,8 @@ def read_record(run_dir: Path) -> dict[str, Any]:
             record = {"summary": record, "scenario": {
                 "id": record.get("scenario"),
                 "title": None if scenario is None else scenario.title}}
-            if record["summary"].get("mode") == "live":
-                found, epoch = _live_consultations(Path(run_dir))
-                record["live_consultations"] = found
-                record["live_consultation_measures"] = _live_measures(scenario, found, epoch)
+            if record["summary"].get("mode") == "live":  # named in "not measured" reasons
+                record["live_consultations"] = _live_consultations(Path(run_dir))
     except FileNotFoundError:
         raise RunRecordError(f"{Path(run_dir) / 'record.json'}: no such file (expected a "
                              "`trilink run` or `trilink live` folder)") from None

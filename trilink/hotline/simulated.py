@@ -7,10 +7,17 @@ authority may be *unavailable* for a whole consultation (drawn once per consulta
 and level): it never reads, and the sender's escalation ladder has to find someone who
 does. Everything they do goes through the desk's public methods, like a person at a
 console would.
+
+:class:`Agenda` is the one scheduler of their plans, sans I/O: the simulation's driver
+(``trilink.sim.federation``, through :func:`plans_for`) and a live node
+(``trilink.live.node``) hand it each desk output and carry out what falls due, on their
+own clocks.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import zlib
 from collections.abc import Callable, Mapping
@@ -145,6 +152,48 @@ class SimAuthorities:
             t = now_s + self.model.draft.draw(self.rng)
             return [Scheduled(t, f"draft {cid}", _drafter(cid, self.model.statement_text))]
         return []
+
+
+def plans_for(authorities: SimAuthorities, desk: HotlineDesk, out: DeskOutput,
+              now_s: float) -> list[Scheduled]:
+    """What ``authorities`` will do about one desk output seen at ``now_s``, each plan due
+    no earlier than ``now_s`` — the rule every driver follows (only deliveries and
+    desk events give them something to react to)."""
+    if not (out.delivered or out.events):
+        return []
+    return [p if p.t_s >= now_s else Scheduled(now_s, p.label, p.act)
+            for p in authorities.react(desk, out, now_s)]
+
+
+class Agenda:
+    """One nation's simulated authorities and their plans in time order (sans I/O).
+
+    A driver calls :meth:`observe` with every output of the nation's desk, asks
+    :meth:`next_due_s` when to come back, and takes each plan due with :meth:`pop_due`,
+    running ``plan.act(desk, t_s)`` on its own clock and handing the desk's output to
+    the node (``NationalNode.emit``) — and back to :meth:`observe`. Plans due at the same
+    time come out in the order they were made."""
+
+    def __init__(self, authorities: SimAuthorities) -> None:
+        self.authorities = authorities
+        self._plans: list[tuple[float, int, Scheduled]] = []
+        self._order = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+    def observe(self, desk: HotlineDesk, out: DeskOutput, now_s: float) -> None:
+        for plan in plans_for(self.authorities, desk, out, now_s):
+            heapq.heappush(self._plans, (plan.t_s, next(self._order), plan))
+
+    def next_due_s(self) -> float | None:
+        return self._plans[0][0] if self._plans else None
+
+    def pop_due(self, t_s: float) -> Scheduled | None:
+        """The earliest plan due at or before ``t_s`` (None: nothing due yet)."""
+        if not self._plans or self._plans[0][0] > t_s:
+            return None
+        return heapq.heappop(self._plans)[2]
 
 
 def _safe(act: Act) -> Act:

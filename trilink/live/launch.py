@@ -4,8 +4,9 @@
 folder), makes keys, starts one node process per nation (:func:`node_main`, run as
 ``python -m trilink.live.launch CONFIG``), waits until each answers its control API,
 then publishes the scenario's measurements on the scenario clock
-(:mod:`trilink.live.replay`), waits for the scenario's end, stops the nodes (SIGTERM:
-each writes its record and closes its audit) and the server, and writes
+(:mod:`trilink.live.replay`), waits for the scenario's end — and on while the nodes'
+simulated hotline authorities are at work (:func:`wait_hotline_quiet`) — stops the
+nodes (SIGTERM: each writes its record and closes its audit) and the server, and writes
 ``DIR/summary.json`` (the schema of ``trilink run``), ``DIR/alerts/*.xml``,
 ``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
 The scenario's ``hotline_request`` injects are sent at their scenario times as ``open``
@@ -53,11 +54,13 @@ from trilink.errors import TrilinkError
 from trilink.live.natsconf import clock_subject
 
 if TYPE_CHECKING:
+    from trilink.hotline.simulated import SimAuthorities
     from trilink.live.replay import ScenarioClock
     from trilink.sim.scenario import Scenario
 
 AFTER_END_S = 120.0  # scenario seconds run past the last impact: last warnings lapse
-GRACE_S = 10.0  # wall seconds a node gets to stop on SIGTERM before it is killed
+GRACE_S = 30.0  # wall seconds a node gets to stop on SIGTERM before it is killed (a
+# loaded machine: writing the record and tearing a 500 MB process down took over 10 s)
 
 
 class LiveRunError(TrilinkError):
@@ -166,6 +169,7 @@ def node_main(config_path: str) -> int:
     # The launcher sets scenario second 0 once every node is up (trilink.live.clock.*);
     # until then node time stands far before the scenario.
     clock: list[ScenarioClock] = []
+    stopped: list[float] = []
 
     def now_unix() -> float:
         return clock[0].unix_now() if clock else epoch.timestamp() - 1e9
@@ -186,6 +190,8 @@ def node_main(config_path: str) -> int:
 
     _warm_up(me, Path(cfg["warm"]), epoch, lambda: make(None))
     national = make(audit)
+    authorities = (replay_authorities(scenario, me, tuple(cfg["nations"]), int(cfg["seed"]))
+                   if cfg.get("sim_authorities") else None)
     recorder = NodeRecorder(me)
     log_file = (out / "nodes" / f"{me}.log").open("a", buffering=1)
 
@@ -198,7 +204,7 @@ def node_main(config_path: str) -> int:
         live = LiveNode(national, cfg["nats"], ack_wait_s=5.0, clock=now_unix,
                         speed=speed, sensors=True, alerts_dir=out / "alerts",
                         hold_sends=True, recorder=recorder, log=show,
-                        nats_options=nats_opts)
+                        nats_options=nats_opts, authorities=authorities)
         # The clock first: once the control API answers, the launcher may set it.
         nc = await connect(cfg["nats"], name=f"trilink-{me}-clock", **nats_opts)
 
@@ -217,6 +223,7 @@ def node_main(config_path: str) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        stopped.append(live.now_s())  # node time when it was told to stop
         await nc.close()
         await live.stop(close_watch=True)
         return live
@@ -225,12 +232,29 @@ def node_main(config_path: str) -> int:
         live = asyncio.run(serve())
     finally:
         audit.close()
-    recorder.write(out / "nodes" / f"{me}.node.json", national, received=live.received,
+    recorder.write(out / "nodes" / f"{me}.node.json", national,
+                   stopped_s=stopped[0] if stopped else live.now_s(),
+                   sim_authorities=authorities is not None, received=live.received,
                    sent=live.sent, unsent=live.queued, scans=live.scans,
                    feed_rejected=live.feed_rejected, rejected=list(live.rejected))
     show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.scans} scans)")
     log_file.close()
     return 0
+
+
+def replay_authorities(scenario: Scenario, nation: str, nations: Sequence[str],
+                       seed: int) -> SimAuthorities | None:
+    """The simulated people behind ``nation``'s desk in a replay of ``scenario``: its
+    hotline's response model for that nation, seeded as ``trilink run`` seeds them (the
+    run's seed, salted with the scenario id), so a live node's authorities draw what the
+    simulation's draw. None when the scenario's hotline is off."""
+    from trilink.hotline.simulated import SimAuthorities
+    from trilink.sim.hotline import response_models
+
+    if not scenario.hotline.enabled:
+        return None
+    return SimAuthorities(nation, response_models(scenario.hotline, nations)[nation], seed,
+                          salt=scenario.id)
 
 
 def _warm_up(nation: str, path: Path, epoch: dt.datetime,
@@ -307,8 +331,17 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
              on_serve: Callable[[list[Dashboard]], None] | None = None,
              hold: Callable[[dict[str, Any]], None] | None = None,
              on_nats: Callable[[NatsRun], None] | None = None,
-             single_server: bool = False) -> dict[str, Any]:
+             single_server: bool = False, sim_authorities: bool = True,
+             hotline_max_s: float | None = None) -> dict[str, Any]:
     """See the module docstring; returns the summary.
+
+    ``sim_authorities`` (``--no-sim-authorities`` turns it off): each node runs the
+    scenario's simulated authorities on its own desk, on its own clock, seeded as
+    ``trilink run`` seeds them (:func:`replay_authorities`): people join, draft,
+    approve and release statements live. The replay then goes on past the scenario's
+    end until every node's authorities have nothing planned and the nodes have gone
+    quiet, for at most ``hotline_max_s`` scenario seconds (default: the scenario's
+    ``hotline.lapse_after_s``), as the simulation runs on until its desks are quiet.
 
     ``single_server`` (``--single-server``, development): one server holding every
     nation's users, instead of one server per nation joined by leaf nodes.
@@ -383,7 +416,8 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                        # Only the nation's own seeds (its folder), its own server.
                        "nats_creds": str(creds / n),
                        "nations": list(nations), "warm": str(warm),
-                       "end_s": truth.end_t_s}
+                       "end_s": truth.end_t_s, "seed": seed,
+                       "sim_authorities": sim_authorities}
                 configs[n] = Path(tmp) / f"{n}.json"
                 configs[n].write_text(json.dumps(cfg))
             if on_nats is not None:
@@ -446,6 +480,10 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
                 rest = clock.wall_at(end_s) - time.time()
                 if rest > 0:
                     time.sleep(rest)
+                if sim_authorities and scenario.hotline.enabled:
+                    limit = (scenario.hotline.lapse_after_s if hotline_max_s is None
+                             else hotline_max_s)
+                    wait_hotline_quiet(urls, nations, creds, clock, end_s + limit, say)
             finally:
                 _stop(procs)
             bad = {n: p.returncode for n, p in procs.items() if p.returncode != 0}
@@ -461,6 +499,7 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
             records = {n: read_record(out_dir / "nodes" / f"{n}.node.json") for n in nations}
             summary = live_summary(
                 scenario.id, seed, truth, scans, records, mode="live", speed=speed,
+                sim_authorities=sim_authorities and scenario.hotline.enabled,
                 time_origin="seconds after each launch, on the scenario clock (scenario "
                             f"second 0 = {truth.epoch.isoformat()}, replayed x{speed:g})",
                 scans_published=published)
@@ -468,6 +507,58 @@ def run_live(scenario_ref: str, out_dir: Path, speed: float = 20.0, seed: int = 
             if serve and hold is not None:
                 hold(summary)  # the end state, on dashboards still up (nodes stopped)
     return summary
+
+
+QUIET_POLL_S = 1.0  # wall seconds between the launcher's looks at the nodes' hotline
+
+
+def wait_hotline_quiet(urls: Mapping[str, str], nations: Sequence[str], creds: Path,
+                       clock: ScenarioClock, until_s: float,
+                       say: Callable[[str], None]) -> float:
+    """Until no node's simulated authorities have anything planned, no hotline message
+    waits in a node's queue (the agreements' modelled latency holds it) and no node's
+    desk did or received anything between two looks (``status`` control requests, as
+    each nation's operator), or scenario second ``until_s``; returns the scenario second
+    it ended. The nodes decide everything; this only waits. (Track messages held by a
+    long modelled latency do not keep the replay going.)"""
+    from trilink.live.client import LiveError, request
+    from trilink.live.natsconf import ROLE_OPERATOR
+
+    async def look() -> dict[str, Any] | None:
+        seen: dict[str, Any] = {}
+        for n in nations:
+            try:
+                reply = await request(urls[n], n, {"op": "status"}, timeout_s=5.0,
+                                      **_opts(creds, n, ROLE_OPERATOR))
+            except LiveError:
+                return None
+            staff = reply.get("sim_authorities")
+            if not isinstance(staff, dict):
+                return None
+            seen[n] = staff
+        return seen
+
+    said = False
+    before: dict[str, Any] | None = None
+    while (now := clock.scenario_s()) < until_s:
+        seen = asyncio.run(look())
+        if seen is not None:
+            quiet = all(s["planned"] == 0 and s["hotline_queued"] == 0
+                        for s in seen.values())
+            counts = {n: s["hotline_seen"] for n, s in seen.items()}
+            if quiet and before == counts:
+                return now
+            before = counts if quiet else None
+            if not said and not quiet:
+                nxt = [s["next_s"] for s in seen.values() if s["next_s"] is not None]
+                say(f"hotline: the simulated authorities are still at work (next step at "
+                    f"scenario second {min(nxt, default=now):.0f}); the replay goes on "
+                    f"until they are done, at most to {until_s:.0f} s "
+                    f"({(until_s - now) / clock.speed:.0f} s wall)")
+                said = True
+        time.sleep(QUIET_POLL_S)
+    say(f"hotline: still at work at scenario second {until_s:.0f}; the replay ends there")
+    return clock.scenario_s()
 
 
 async def apply_hotline_injects(conns: Mapping[str, Any], scenario: Scenario,

@@ -21,6 +21,12 @@ A thin asyncio adapter; every decision stays in the node and its hotline desk.
 - **Replays.** A :class:`~trilink.live.replay.ScenarioClock` as ``clock`` and ``speed``
   run the node on scenario time; with ``hold_sends`` each message leaves when the node
   said it may (``send_at_s``: the agreements' modelled latencies), as in the simulation.
+- **Simulated authorities.** With ``authorities`` (a replay's, as in ``trilink run``:
+  :class:`~trilink.hotline.simulated.SimAuthorities`) the people behind the node's own
+  desk are simulated: they read, join, draft, approve and conclude through the desk's
+  public methods, each when their response delay falls due on the node clock
+  (:class:`~trilink.hotline.simulated.Agenda`, the scheduler the simulation uses too).
+  Without, people act through the control API.
 - **Stop and start.** :meth:`stop` closes the connection and keeps the node; what the
   node emits meanwhile is queued and sent, in order, by the next :meth:`start` (and
   JetStream keeps what partners sent it). Nothing is lost across a partition.
@@ -54,6 +60,7 @@ from typing import Any, Final
 from trilink.bus.base import Delivery
 from trilink.bus.nats import NatsBus
 from trilink.hotline.desk import DeskConfig
+from trilink.hotline.simulated import Agenda, SimAuthorities
 from trilink.kinds.base import KindPlugin
 from trilink.live.auth import ROLE_OPS, ControlGuard
 from trilink.live.client import LiveError, connect, control_subject
@@ -150,7 +157,8 @@ class LiveNode:
                  sensors: bool = False, alerts_dir: Path | None = None,
                  hold_sends: bool = False, recorder: NodeRecorder | None = None,
                  control_guard: ControlGuard | None = None,
-                 nats_options: dict[str, Any] | None = None) -> None:
+                 nats_options: dict[str, Any] | None = None,
+                 authorities: SimAuthorities | None = None) -> None:
         self.node = node
         self.url = url
         # The node's NATS user (nkeys_seed, inbox_prefix: natsconf.creds_options).
@@ -166,6 +174,10 @@ class LiveNode:
         self.recorder = recorder
         self.control_guard = control_guard
         self.control_refused = 0
+        self.staff: Agenda | None = None  # the simulated authorities' plans, if any
+        if authorities is not None:
+            authorities.facts = node.join_facts  # what they add when they join
+            self.staff = Agenda(authorities)
         self._log = log
         self._clock = clock
         self._epoch_unix = node.epoch.timestamp()
@@ -195,6 +207,7 @@ class LiveNode:
         self.scans = 0
         self.feed_rejected = 0
         self.warnings_issued = 0
+        self.hotline_seen = 0  # desk events and deliveries carried out
         self.last_error: str | None = None
 
     # -- state ------------------------------------------------------------------------
@@ -308,6 +321,15 @@ class LiveNode:
             await self._flush()
             if self.queued:
                 reply["queued"] = self.queued
+        elif (self.staff is not None and isinstance(request, dict)
+              and request.get("op") == "status" and reply.get("ok")):
+            # What a replay's launcher reads to tell when the hotline has gone quiet.
+            held = sum(1 for o in (*self._outbox, *(x[2] for x in self._later))
+                       if o.priority > 0)
+            reply["sim_authorities"] = {"planned": len(self.staff),
+                                        "next_s": self.staff.next_due_s(),
+                                        "hotline_queued": held,
+                                        "hotline_seen": self.hotline_seen}
         return reply
 
     async def _on_ctl(self, msg: Any) -> None:
@@ -461,13 +483,17 @@ class LiveNode:
         """When the node next wants ``tick`` without an input. Replays follow the
         simulation's driver: timed deadlines (desk, plug-ins) at their time, assessment
         rounds at the first input at or after they fall due (:meth:`_after_input`)."""
+        staff = None if self.staff is None else self.staff.next_due_s()
         if not self._inputs:
-            return None
+            return staff
         if not self.hold_sends and self._round is None:
-            return self.node.next_wakeup_s()
-        times = [t for t in (self.node.hotline.next_wakeup_s(),
-                             *(p.next_wakeup_s() for p in self.node.plugins)) if t is not None]
-        return min(times) if times else None
+            wake = self.node.next_wakeup_s()
+        else:
+            times = [t for t in (self.node.hotline.next_wakeup_s(),
+                                 *(p.next_wakeup_s() for p in self.node.plugins))
+                     if t is not None]
+            wake = min(times) if times else None
+        return min((t for t in (wake, staff) if t is not None), default=None)
 
     async def _after_input(self, t_s: float) -> None:
         wake = self.node.next_wakeup_s()
@@ -479,6 +505,11 @@ class LiveNode:
         the last input's), a live node's now."""
         last = None
         while (wake := self._timer_wake()) is not None and wake <= t_s:
+            if self.staff is not None and (due := self.staff.next_due_s()) is not None \
+                    and due <= wake:
+                await self._act(t_s)
+                last = None
+                continue
             if wake == last:
                 return  # the node did not move its wake-up: try again later
             last = wake
@@ -486,6 +517,18 @@ class LiveNode:
                 await self._live_tick(t_s)
                 return
             await self._absorb(self.node.tick(max(wake, self._event_t)))
+
+    async def _act(self, t_s: float) -> None:
+        """The simulated authorities' next plan due by ``t_s``, through the desk: in a
+        replay at its own time (never before the node's latest input), live now."""
+        assert self.staff is not None
+        plan = self.staff.pop_due(t_s)
+        if plan is None:
+            return
+        at = max(plan.t_s, self._event_t) if self.hold_sends else self.now_s()
+        if _TRACE:
+            self._say(f"{self.nation}: {plan.label} at {at:.2f} (due {plan.t_s:.2f})")
+        await self._absorb(self.node.emit(plan.act(self.node.hotline, at), at))
 
     async def _live_tick(self, t_s: float) -> None:
         """A live node's timed tick. Its assessment round, when the node lets it run
@@ -564,6 +607,9 @@ class LiveNode:
             self.rejected.append(r)
             self._say(f"{self.nation}: rejected: {r}")
         warnings = out.warnings
+        self.hotline_seen += len(out.hotline.events) + len(out.hotline.delivered)
+        if self.staff is not None:
+            self.staff.observe(self.node.hotline, out.hotline, now)
         if self.recorder is not None:
             # A round taken apart is recorded with the picture it assessed.
             self.recorder.on_output(view or self.node, out, warnings, now)

@@ -5,6 +5,12 @@ launcher's business, as in the simulation: the nodes' records
 (:mod:`trilink.live.record`) say what each node tracked, received and warned, the
 scenario's truth and the feed's scans say what happened. Times are seconds after each
 launch, on the scenario clock.
+
+Each launch's ``consultation`` block is read as ``trilink run`` reads it: the
+consultation first raised about the launch (the earliest raise by any node of a track
+that followed it, ``raised`` in the records), followed through merges, with its times
+from its opener's desk (``hotline`` in the opener's record). Records older than
+version 2 hold neither: the block stays empty.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from trilink.hotline.wire import origin_of
 from trilink.physics import earth
 from trilink.sensors import RadarScan
 from trilink.sim.run import PROBE_TIMES_S, TIME_ORIGIN, _warranted, outcomes
@@ -48,6 +55,53 @@ def first_detections(scans: Sequence[RadarScan]) -> dict[str, dict[str, float]]:
     return out
 
 
+EMPTY_CONSULTATION: Mapping[str, Any] = {"id": None, "opened_s": None, "all_joined_s": None,
+                                         "statement_released_s": None}
+
+
+def launch_consultations(truth: Truth, records: Mapping[str, Mapping[str, Any]]
+                         ) -> dict[int, str]:
+    """Truth missile index → the consultation raised about it (evaluation only, as
+    ``trilink run``'s): per nation the first consultation it raised a track of the
+    missile into; of those, the earliest raised; then followed through merges."""
+    raised: dict[int, tuple[float, str]] = {}
+    for rec in records.values():
+        first_of: dict[int, str] = {}
+        for _fid, cid, t_s, at in rec.get("raised") or []:
+            k = None if at is None else _nearest(truth, at[1:4], at[0])
+            if k is None:
+                continue
+            first = first_of.setdefault(k, str(cid))
+            if k not in raised or float(t_s) < raised[k][0]:
+                raised[k] = (float(t_s), first)
+    out = {}
+    for k, (_, cid) in raised.items():
+        seen = {cid}
+        while (onward := _desk_entry(records, cid).get("merged_into")) and onward not in seen:
+            seen.add(onward)
+            cid = str(onward)
+        out[k] = cid
+    return out
+
+
+def _desk_entry(records: Mapping[str, Mapping[str, Any]], cid: str) -> Mapping[str, Any]:
+    rec = records.get(origin_of(cid)) or {}
+    return (rec.get("hotline") or {}).get(cid) or {}
+
+
+def consultation_block(records: Mapping[str, Mapping[str, Any]], cid: str,
+                       launch_t_s: float) -> dict[str, Any]:
+    """``trilink run``'s per-launch fields (s after the launch) from the opener's record."""
+    entry = _desk_entry(records, cid)
+
+    def rel(t: float | None) -> float | None:
+        return None if t is None else round(float(t) - launch_t_s, 1)
+
+    return {"id": cid, "opened_s": rel(entry.get("opened_s")),
+            "all_joined_s": rel(entry.get("all_joined_s")),
+            "statement_released_s": rel(entry.get("statement_released_s"))}
+
+
 def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[RadarScan],
                  records: Mapping[str, Mapping[str, Any]], **extra: Any) -> dict[str, Any]:
     """The summary of a replay from the nodes' records (see the module docstring)."""
@@ -66,6 +120,7 @@ def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[Rada
     coverage: dict[str, dict[int, list[tuple[float, bool]]]] = {}
     probes: dict[str, dict[tuple[int, float], float]] = {}
     impacts = truth.flights.r_ecef_m[np.arange(truth.size), truth.flights.n_knots - 1]
+    consultation_of = launch_consultations(truth, records)
     for n in nations:
         warned[n] = [(w, None if w["at"] is None else _nearest(truth, w["at"][1:4], w["at"][0]))
                      for w in records[n]["warnings"]]
@@ -144,11 +199,12 @@ def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[Rada
                 entry[f"impact_error_km_at_{t_probe:.0f}s"] = (
                     None if e is None else round(e / 1e3, 2))
             per_nation[n] = entry
-        # Consultations are opened by the nodes, but joined and concluded by people:
-        # a replay has none of the simulation's simulated authorities.
-        summary["launches"].append({"id": missile, "nations": per_nation, "consultation": {
-            "id": None, "opened_s": None, "all_joined_s": None, "statement_released_s": None}})
+        cid = consultation_of.get(i)
+        consult = (dict(EMPTY_CONSULTATION) if cid is None
+                   else consultation_block(records, cid, launch_t))
+        summary["launches"].append({"id": missile, "nations": per_nation,
+                                    "consultation": consult})
     return summary
 
 
-__all__ = ["first_detections", "live_summary"]
+__all__ = ["consultation_block", "first_detections", "launch_consultations", "live_summary"]
