@@ -250,7 +250,8 @@ def test_scenarios_json_lists_the_library(capsys: pytest.CaptureFixture[str]) ->
      "one of "),
     (["keys", "new", "--nations", "USA,PRK"],
      "trilink: error: --nations: PRK (Democratic People's Republic of Korea) is not a party "
-     "to any agreement trilink ships; expected one of AUS, JPN, KOR, USA\n"),
+     "to any agreement trilink ships; expected one of AUS, CAN, FRA, GBR, IND, JPN, KOR, "
+     "MNG, NZL, PHL, USA, VNM\n"),
     (["hotline", "open", "--node", "JPN", "--parties", "USA,PRK", "--topic", "t"],
      "trilink: error: --parties: PRK (Democratic People's Republic of Korea) is not a party"),
     (["node", "--nation", "XYZ", "--keys", "k"], "trilink: error: --nation: unknown nation"),

@@ -35,6 +35,10 @@ def table(variant: str) -> str:
         wall = next((v for k, v in f.items() if k.endswith("_wall_s")), "-")
         rec = f.get(RECOVERY.get(name, ""), "-")
         rej = ", ".join(f"{n} {k}" for k, n in r["usa_rejected"].items()) or "0"
+        nak = r.get("nak_path")
+        if nak and nak["deferred_seqs"]:
+            rej += (f" (deferrals of {nak['deferred_seqs']} envelopes, "
+                    f"{nak['deferred_then_received']} taken later)")
         audits = "ok" if r["jpn_audit_ok"] and r["usa_audit_ok"] else "FAIL"
         mode = f" ({f['mode']})" if "mode" in f else ""
         rows.append(f"| {name}{mode} | ×{r['speed']:g} | {wall} | {r['sealed_for_usa']} | "

@@ -403,6 +403,14 @@ def shipped_regimes_dir() -> Path:
     return Path(str(resources.files("trilink.data").joinpath("regimes")))
 
 
+def shipped_whatif_dir() -> Path:
+    """The folder of shipped what-if regime files (``trilink/data/whatif``): hypothetical
+    extensions of the record, such as ``growth-partners.yaml`` (real-time sharing with
+    nine more partners). They are not named regimes (:func:`shipped_regimes` leaves them
+    out); load one by its path with :func:`load_regime`."""
+    return Path(str(resources.files("trilink.data").joinpath("whatif")))
+
+
 def _files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
