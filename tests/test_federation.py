@@ -129,3 +129,25 @@ def test_same_fused_outcome_over_nats_jetstream(short_truth: Truth, tmp_path: Pa
             [(o.fused_id, sorted(o.sources)) for o in b]
         assert all(x.x.tobytes() == y.x.tobytes() and x.P.tobytes() == y.P.tobytes()
                    for x, y in zip(a, b, strict=True))
+
+
+def test_the_us_node_tracks_with_its_infrared_frames_and_detection_stays_radar(
+        truth: Truth) -> None:
+    """The driver hands each node its infrared frames as well as its radar scans: the US
+    node's tracker takes SBIRS lines of sight as bearing updates in the boost (burnout at
+    T+90 s); nations without a satellite get none. ``first_detection_s`` stays a radar's
+    (the satellite sees the booster from about T+40 s, no radar before T+48 s)."""
+    from trilink.sensors import RadarScan
+    from trilink.sim.tracking import nation_scans
+    from trilink.tracking.tracker import EventKind
+
+    run = _run(truth, "national-only")
+    launch = float(truth.launch_t_s[0])
+    ir = [e.t_s - launch for e in run.track_events["USA"]
+          if e.kind == EventKind.UPDATED and e.sensor_id == "USA-SBIRS-GEO"]
+    assert ir and min(ir) < 90.0, ir
+    for n in ("JPN", "KOR"):
+        assert not any("SBIRS" in e.sensor_id for e in run.track_events[n]), n
+    radar_first = min(s.t_s for s in nation_scans("USA", truth, 1, truth.sensors)
+                      if isinstance(s, RadarScan) and any(t is not None for t in s.truth_ids))
+    assert run.first_detection_s["USA"][truth.ids[0]] == radar_first

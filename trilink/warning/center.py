@@ -14,11 +14,23 @@ to the ground), the centre assesses the track for its nation
   margin) has passed or the track has been silent for ``lost_after_s``: a warning is
   never left in force with nothing behind it.
 
-Warnings follow *ballistic* predictions only: while a track's powered-mode probability
-is 0.5 or more its assessments are recorded but change nothing. During a burn the
-instantaneous impact point runs downrange from the launch site at kilometres per
-second, so it crosses land that the missile will overfly long before (or never)
-threatens — a warning from it is a false alarm by construction.
+No warning follows a *ballistic* prediction made during a burn: while a track's
+powered-mode probability is 0.5 or more its ballistic assessments are recorded but change
+nothing. During a burn the instantaneous impact point runs downrange from the launch site
+at kilometres per second, so it crosses land that the missile will overfly long before
+(or never) threatens — a warning from it is a false alarm by construction.
+
+What a boosting track does give is its heading: the **boost-phase warning**
+(:mod:`trilink.warning.boost`, ``policy.boost``). A track climbing at a shallow angle on a
+heading whose fan crosses the nation's land raises ``take_shelter`` ("may pass over or
+fall on", the fan as the CAP area, no impact point claimed), with the same confirmations
+as any Alert; a track within ``boost.same_missile_m`` of one already warned in its boost
+is taken for the same missile (a split picture, a salvo on one path) and raises no second
+Alert. While the engines burn, the boost rule can raise or keep a warning, never lift
+it; after burnout the ballistic assessment decides: the same level again is an
+**Update** that narrows the area to the predicted overflight corridor, ``none`` twice
+cancels it. A boost warning whose track is lost lapses ``lost_after_s`` after it was
+last given.
 
 Areas: the overflight corridor (the mean predicted ground track, ±50 km)
 for overflights, the 95 % impact ellipse otherwise.
@@ -44,6 +56,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trilink.warning.assessment import Assessment, WarningLevel, assess
+from trilink.warning.boost import BoostView, boost_corridor
 from trilink.warning.cap import CapArea, CapMessage, corridor_polygon, ellipse_polygon
 from trilink.warning.corridor import heading_corridor
 from trilink.warning.path import PathWatch
@@ -84,6 +97,7 @@ class _Warning:
     issued_s: float = 0.0
     quiet: int = 0  # consecutive 'none' assessments
     non_ballistic: bool = False  # warned from the heading corridor, not an impact point
+    boost: bool = False  # warned from the boost-phase heading fan, not an impact point
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,8 @@ class WarningCenter:
         self._active: dict[str, _Warning] = {}
         self._counter = 0
         self._non_ballistic: set[str] = set()  # tracks last given as non-ballistic
+        self._boost: dict[str, BoostView] = {}  # latest boost-phase view per track
+        self._state: dict[str, tuple[float, F]] = {}  # last (t_s, x) given per track
         # Tracks whose own path showed a pull-up or glide (trilink.warning.path).
         self.path = PathWatch(self.policy.non_ballistic.detect)
         # Drill tracks (an announced exercise launch): their messages are Exercise, always.
@@ -142,6 +158,7 @@ class WarningCenter:
         coast in its path (see the module docstring).
         """
         self._seen[track_id] = t_s
+        self._state[track_id] = (t_s, np.asarray(x, dtype=np.float64))
         if self.path.observe(track_id, t_s, x, P, powered_probability,
                              self.policy.powered_hold):
             ballistic = False
@@ -161,13 +178,24 @@ class WarningCenter:
         # non-ballistic track is warned from its heading, and a glider's lift reads to the
         # tracker as a powered mode.
         if powered_probability >= self.policy.powered_hold and ballistic:
-            return []
+            if not self.policy.boost.enabled:
+                return []
+            return self._on_boost(track_id, a, x, P)
         current = self._active.get(track_id)
         events: list[WarningEvent] = []
         passed = (a.level == WarningLevel.TAKE_SHELTER
                   and a.p_land < self.policy.levels.take_shelter.p_impact_land
                   and a.overflight_s is not None and a.overflight_s[1] < t_s)
         level = WarningLevel.NONE if passed else a.level
+        if current is not None and current.boost and level == current.level:
+            # Burnout: the ballistic view confirms the boost warning; the area narrows
+            # from the heading fan to the predicted overflight (or impact) area.
+            current.boost = False
+            current.quiet = 0
+            current.non_ballistic = not ballistic
+            events.append(self._emit(track_id, a, current, "Update", level))
+            self.history += events
+            return events
         if current is None:
             # One assessment is not enough to alert (symmetric with the cancel rule):
             # a boost-phase prediction can sweep across a coast and back.
@@ -186,11 +214,58 @@ class WarningCenter:
         else:
             current.quiet = 0
             current.non_ballistic = not ballistic
+            current.boost = False
             if level != current.level:
                 current.level = level
                 events.append(self._emit(track_id, a, current, "Update", level))
         self.history += events
         return events
+
+    def _on_boost(self, track_id: str, ballistic_view: Assessment, x: F, P: F
+                  ) -> list[WarningEvent]:
+        """A boosting track: the heading fan may raise or keep a warning, never lift it."""
+        view = boost_corridor(np.asarray(x, dtype=np.float64),
+                              np.asarray(P, dtype=np.float64), self.nation,
+                              self.policy.boost)
+        level = WarningLevel.TAKE_SHELTER if view.warns else WarningLevel.NONE
+        a = dataclasses.replace(ballistic_view, level=level, reason=view.why,
+                                overflight_s=None, p_overflight=view.land_share,
+                                ground_track_deg=view.centre_deg)
+        self._latest[track_id] = a  # (the record keeps the ballistic view, as before)
+        current = self._active.get(track_id)
+        events: list[WarningEvent] = []
+        if current is None:
+            seen = self._pending.get(track_id, 0) + 1 if view.warns else 0
+            self._pending[track_id] = seen
+            if seen >= self.policy.alert_confirmations and \
+                    self._boost_twin(track_id, a.t_s) is None:
+                self._boost[track_id] = view
+                w = _Warning(level, issued_s=a.t_s, boost=True)
+                self._active[track_id] = w
+                events.append(self._emit(track_id, a, w, "Alert", level))
+        elif view.warns:
+            current.quiet = 0
+            if current.boost:
+                self._boost[track_id] = view
+            if level.rank > current.level.rank:
+                self._boost[track_id] = view
+                current.level, current.boost, current.non_ballistic = level, True, False
+                events.append(self._emit(track_id, a, current, "Update", level))
+        self.history += events
+        return events
+
+    def _boost_twin(self, track_id: str, t_s: float) -> str | None:
+        """Another track under a boost warning that this one is taken to be the same
+        missile as (``policy.boost.same_missile_m``): one missile, one public warning."""
+        here = self._state[track_id][1]
+        for other, w in self._active.items():
+            if other == track_id or not w.boost or other not in self._state:
+                continue
+            t_other, x_other = self._state[other]
+            there = x_other[:3] + x_other[3:6] * (t_s - t_other)
+            if float(np.linalg.norm(here[:3] - there)) <= self.policy.boost.same_missile_m:
+                return other
+        return None
 
     def _corridor_assessment(self, a: Assessment, x: F) -> Assessment:
         """The assessment of a non-ballistic track: the heading corridor decides."""
@@ -218,7 +293,8 @@ class WarningCenter:
         events = []
         for track_id in list(self._active):
             a = self._latest[track_id]
-            over_s = (np.inf if self._active[track_id].non_ballistic else
+            w = self._active[track_id]
+            over_s = (np.inf if w.non_ballistic or w.boost else
                       a.impact.impact_t_s + 3.0 * a.impact.impact_t_sigma_s
                       + self.policy.impact_margin_s)
             lapse_s = max(min(over_s, self._seen[track_id] + lost_s), a.t_s)
@@ -239,7 +315,10 @@ class WarningCenter:
         if msg_type == "Cancel":
             urgency, severity, certainty = "Past", "Minor", "Observed"
         impact_at = self.epoch + dt.timedelta(seconds=a.impact.impact_t_s)
-        if w.non_ballistic:
+        if w.boost:
+            description = (f"Track {track_id}: boost phase, engines burning; no impact "
+                           f"point is predicted. {a.reason}.")
+        elif w.non_ballistic:
             description = (f"Track {track_id}: non-ballistic flight; no impact point is "
                            f"predicted. {a.reason}.")
         else:
@@ -268,7 +347,8 @@ class WarningCenter:
             description=description,
             instruction=None if msg_type == "Cancel" else _INSTRUCTION[level],
             sender_name=f"{self.nation} national node (trilink simulation)",
-            areas=self._areas(a, level, w.non_ballistic),
+            areas=self._areas(a, level, w.non_ballistic, self._boost.get(track_id)
+                              if w.boost else None),
             parameters=[("trilink_track", track_id), ("trilink_level", str(level)),
                         *([("trilink_exercise", self.drill[track_id])]
                           if track_id in self.drill else [])],
@@ -276,9 +356,12 @@ class WarningCenter:
         w.messages.append(msg)
         return WarningEvent(at_s, track_id, msg, a)
 
-    def _areas(self, a: Assessment, level: WarningLevel, non_ballistic: bool = False
-               ) -> list[CapArea]:
+    def _areas(self, a: Assessment, level: WarningLevel, non_ballistic: bool = False,
+               boost: BoostView | None = None) -> list[CapArea]:
         areas = []
+        if boost is not None and boost.polygon_deg:
+            return [CapArea("Heading fan (boost phase): may pass over or fall on",
+                            list(boost.polygon_deg))]
         if non_ballistic and a.ground_track_deg:
             lats = [p[0] for p in a.ground_track_deg]
             lons = [p[1] for p in a.ground_track_deg]

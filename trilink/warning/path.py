@@ -8,8 +8,10 @@ below its pull-up height, or a manoeuvring re-entry vehicle pulling up, makes γ
 after apogee. That rise is what :class:`PathWatch` looks for, per track, on the fused
 states it is given: past apogee (γ below zero once), below ``max_altitude_m``, faster
 than ``min_speed_m_s`` and judged unpowered, a γ that has climbed above its lowest value
-since apogee by ``min_rise_rad`` and by ``sigma_factor`` times its own uncertainty (from
-the velocity covariance), on ``confirmations`` successive states, marks the track
+since apogee by ``min_rise_rad`` and by ``sigma_factor`` times the uncertainty of the
+difference (both angles' sigmas from the velocity covariance, in quadrature: a track taken
+up in a steep descent starts with its angle known to a degree only, and that first angle
+may be its lowest), on ``confirmations`` successive states, marks the track
 non-ballistic — for good: a glider that dives again is still not a ballistic arc to
 predict from.
 
@@ -73,6 +75,7 @@ class TrackPath:
     last_t_s: float = -math.inf
     past_apogee: bool = False
     lowest_rad: float = math.inf
+    lowest_sigma_rad: float = 0.0  # the uncertainty of the angle when it was lowest
     rising: int = 0
     non_ballistic: bool = False
     marked_t_s: float = math.nan  # when the path showed it
@@ -106,12 +109,17 @@ class PathWatch:
         speed = float(np.linalg.norm(x[3:6]))
         _, _, h = earth.ecef_to_geodetic(np.asarray(x[:3], dtype=np.float64)[None, :])
         d = self.detect
-        # The rise must stand out of the angle's own noise, not only pass the threshold
-        # (near impact a track's velocity is known to a hundred m/s: degrees of angle).
-        needed = max(d.min_rise_rad, d.sigma_factor * flight_path_angle_sigma_rad(x, P))
+        # The rise must stand out of the noise of both angles, not only pass the
+        # threshold (near impact a track's velocity is known to a hundred m/s: degrees of
+        # angle; a track taken up in the descent starts with its angle known to a degree,
+        # and that first, noisy angle may be the lowest it ever shows).
+        sigma = flight_path_angle_sigma_rad(x, P)
+        needed = max(d.min_rise_rad,
+                     d.sigma_factor * math.hypot(sigma, tr.lowest_sigma_rad))
         rose = (gamma - tr.lowest_rad >= needed and float(h[0]) <= d.max_altitude_m
                 and speed >= d.min_speed_m_s)
-        tr.lowest_rad = min(tr.lowest_rad, gamma)
+        if gamma < tr.lowest_rad:
+            tr.lowest_rad, tr.lowest_sigma_rad = gamma, sigma
         tr.rising = tr.rising + 1 if rose else 0
         if tr.rising >= d.confirmations:
             tr.non_ballistic, tr.marked_t_s = True, t_s

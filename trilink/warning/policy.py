@@ -7,11 +7,12 @@ defaults below equal the shipped file; ``tests/test_warning_policy.py`` checks b
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from trilink.datafile import FileInvalidError, FileProblem, parse_yaml_model
 
@@ -61,6 +62,37 @@ class NonBallistic(_Strict):
     detect: PathDetection = PathDetection()
 
 
+class BoostWarning(_Strict):
+    """The boost-phase "may pass over / may fall on" warning from an early track's
+    heading (:mod:`trilink.warning.boost`). ``enabled: false`` keeps the powered hold
+    absolute (no warning at all while the engines burn)."""
+
+    enabled: bool = True
+    min_flight_path_rad: float = Field(default=0.26, ge=0, le=math.pi / 2)
+    max_flight_path_rad: float = Field(default=1.13, gt=0, le=math.pi / 2)
+    min_altitude_m: float = Field(default=30e3, ge=0, le=1e6)
+    max_altitude_m: float = Field(default=200e3, gt=0, le=2e6)
+    max_speed_m_s: float = Field(default=6000.0, gt=0, le=12000)
+    max_heading_sigma_rad: float = Field(default=0.35, gt=0, le=math.pi)
+    heading_sigmas: float = Field(default=2.0, ge=0, le=10)
+    corridor_half_width_m: float = Field(default=50e3, gt=0, le=1e6)
+    max_range_m: float = Field(default=1.5e6, gt=0, le=2e7)
+    step_m: float = Field(default=10e3, gt=100, le=1e5)
+    min_land_share: Probability = Field(default=0.5, gt=0, le=1)
+    # A track this close (its last state flown on straight to now) to one already warned
+    # in its boost is taken for the same missile (a split picture, or a salvo on one
+    # path): no second Alert.
+    same_missile_m: float = Field(default=50e3, ge=0, le=1e6)
+
+    @model_validator(mode="after")
+    def _band(self) -> BoostWarning:
+        if self.min_flight_path_rad >= self.max_flight_path_rad:
+            raise ValueError("min_flight_path_rad must be below max_flight_path_rad")
+        if self.min_altitude_m >= self.max_altitude_m:
+            raise ValueError("min_altitude_m must be below max_altitude_m")
+        return self
+
+
 class WarningPolicy(_Strict):
     levels: Levels = Levels()
     alert_confirmations: int = Field(default=2, ge=1, le=10)
@@ -70,6 +102,7 @@ class WarningPolicy(_Strict):
     impact_margin_s: float = Field(default=30.0, ge=0, le=3600)
     lost_after_s: float = Field(default=60.0, gt=0, le=3600)
     non_ballistic: NonBallistic = NonBallistic()
+    boost: BoostWarning = BoostWarning()
 
 
 def parse_policy(text: str, path: str) -> WarningPolicy:
