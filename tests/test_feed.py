@@ -20,16 +20,20 @@ from trilink.bus.server import nats_server
 from trilink.live import LiveNode, live_national_node
 from trilink.live.client import connect
 from trilink.live.feed import (
+    IR_SCHEMA_VERSION,
     SCHEMA_VERSION,
     FeedError,
+    InfraredFrameMsg,
     SensorScanMsg,
     decode_scan,
     encode_scan,
     from_radar_scan,
+    from_scan,
     sensor_subject,
     to_radar_scan,
+    to_scan,
 )
-from trilink.sensors import RadarScan
+from trilink.sensors import IrScan, RadarScan, SpaceInfrared, sensor_catalogue
 from trilink.sharing.audit import AuditLog
 from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import policy_for
@@ -62,6 +66,43 @@ def test_round_trip_keeps_every_measurement_bit_for_bit() -> None:
     assert decode_scan(encode_scan(good())).schema_version == SCHEMA_VERSION
 
 
+def frame(rows: int = 2, t_s: float = 41.5) -> IrScan:
+    """A frame of the shipped SBIRS-like satellite: its real position and focal plane."""
+    sat = SpaceInfrared(sensor_catalogue()["USA-SBIRS-GEO"])  # type: ignore[arg-type]
+    z = np.array([[0.021 + 1e-4 * i, 0.065 - 2e-4 * i] for i in range(rows)])
+    return IrScan(sat.id, "USA", t_s, sat.sat_ecef_m, sat.frame_ecef, z, sat.sigma,
+                  tuple(f"M{i}" for i in range(rows)))
+
+
+def good_ir(**changes: object) -> InfraredFrameMsg:
+    msg = from_scan(frame(), EPOCH)
+    assert isinstance(msg, InfraredFrameMsg)
+    return msgspec.structs.replace(msg, **changes)
+
+
+def test_infrared_round_trip_keeps_every_line_of_sight_bit_for_bit() -> None:
+    f = frame()
+    msg = decode_scan(encode_scan(from_scan(f, EPOCH)), sensor_subject("USA", f.sensor_id))
+    assert isinstance(msg, InfraredFrameMsg)
+    assert (msg.schema_version, msg.kind) == (IR_SCHEMA_VERSION, "infrared")
+    back = to_scan(msg, EPOCH)
+    assert isinstance(back, IrScan)
+    assert (back.sensor_id, back.nation, back.truth_ids) == (f.sensor_id, f.nation,
+                                                             f.truth_ids)
+    assert back.t_s == pytest.approx(f.t_s, abs=1e-9)
+    for name in ("sat_ecef_m", "frame_ecef", "z", "sigma"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(f, name), err_msg=name)
+    empty = to_scan(decode_scan(encode_scan(from_scan(frame(rows=0), EPOCH))), EPOCH)
+    assert isinstance(empty, IrScan) and empty.z.shape == (0, 2)
+    # A radar-only reader refuses a frame by name instead of misreading it; radar
+    # messages (schema 1) read as before through either reader.
+    with pytest.raises(FeedError, match="infrared"):
+        to_radar_scan(msg, EPOCH)
+    radar = decode_scan(encode_scan(from_scan(scan(), EPOCH)))
+    assert isinstance(to_scan(radar, EPOCH), RadarScan)
+    assert isinstance(to_radar_scan(radar, EPOCH), RadarScan)
+
+
 def test_a_real_sensor_leaves_truth_empty_and_the_scan_has_none() -> None:
     msg = from_radar_scan(scan(), EPOCH, with_truth=False)
     assert msg.truth_ids == []
@@ -88,6 +129,49 @@ def test_a_real_sensor_leaves_truth_empty_and_the_scan_has_none() -> None:
 def test_hostile_fields_are_refused_by_name(changes: dict[str, object], field: str) -> None:
     with pytest.raises(FeedError, match=field.replace("[", r"\[")):
         decode_scan(encode_scan(good(**changes)))
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"kind": "radar"}, "kind"),  # a version-2 message must say it is a frame
+    ({"nation": "usa"}, "nation"),
+    ({"sensor_id": "a b"}, "sensor_id"),
+    ({"sat_ecef_m": [1.0, 2.0]}, "sat_ecef_m"),
+    ({"sat_ecef_m": [math.nan, 0.0, 4.2e7]}, "sat_ecef_m"),
+    ({"sat_ecef_m": [6.0e6, 0.0, 0.0]}, "sat_ecef_m"),  # inside the Earth
+    ({"frame_ecef": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]}, "frame_ecef"),
+    ({"frame_ecef": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, math.inf]]},
+     "frame_ecef"),
+    ({"frame_ecef": [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.6, 0.8]]}, "frame_ecef"),
+    ({"sigma": [3e-5]}, "sigma"),
+    ({"sigma": [3e-5, 0.0]}, "sigma"),
+    ({"sigma": [3e-5, 3e-5, 5.0]}, "sigma"),  # a radar's width on a frame
+    ({"z": [[0.1, 0.2, 1e6]]}, "z[0]"),
+    ({"z": [[0.1, math.nan]]}, "z[0]"),
+    ({"z": [[0.1, 2.0]]}, "z[0]"),  # beyond a focal plane's pi/2
+    ({"z": [[0.1, 0.1]] * 5000}, "z:"),
+    ({"truth_ids": ["M0"]}, "truth_ids"),
+])
+def test_hostile_infrared_fields_are_refused_by_name(changes: dict[str, object],
+                                                     field: str) -> None:
+    with pytest.raises(FeedError, match=field.replace("[", r"\[")):
+        decode_scan(encode_scan(good_ir(**changes)))
+
+
+def test_hostile_infrared_messages_are_refused_whole() -> None:
+    """Unknown fields, a frame under the radar schema's number (and a radar scan under
+    the frame's), a version no one speaks, and a frame on another sensor's subject."""
+    as_map = msgspec.structs.asdict(good_ir())
+    with pytest.raises(FeedError, match="evil"):
+        decode_scan(msgspec.msgpack.encode({**as_map, "evil": 1}))
+    with pytest.raises(FeedError, match="kind"):  # version 1 has no kind
+        decode_scan(msgspec.msgpack.encode({**as_map, "schema_version": SCHEMA_VERSION}))
+    radar_as_2 = {**msgspec.structs.asdict(good()), "schema_version": IR_SCHEMA_VERSION}
+    with pytest.raises(FeedError, match="kind"):
+        decode_scan(msgspec.msgpack.encode(radar_as_2))
+    with pytest.raises(FeedError, match="schema_version: 3"):
+        decode_scan(msgspec.msgpack.encode({**as_map, "schema_version": 3}))
+    with pytest.raises(FeedError, match="does not match"):
+        decode_scan(encode_scan(good_ir()), sensor_subject("JPN", "USA-SBIRS-GEO"))
 
 
 def test_garbage_unknown_fields_oversize_and_a_lying_subject_are_refused() -> None:
@@ -161,8 +245,8 @@ def test_a_node_reads_its_own_sensors_only_and_survives_bad_messages(tmp_path: P
 
 
 def test_trilink_feed_publishes_every_scan_of_the_replay(tmp_path: Path) -> None:
-    """`trilink feed` on a real server: every simulated scan, on its nation's subject,
-    each a valid message; a bad --speed is one line."""
+    """`trilink feed` on a real server: every simulated radar scan and infrared frame,
+    on its nation's subject, each a valid message; a bad --speed is one line."""
     import subprocess
     import sys
 
@@ -170,11 +254,24 @@ def test_trilink_feed_publishes_every_scan_of_the_replay(tmp_path: Path) -> None
     from trilink.sim.scenario import load_scenario
 
     sc = load_scenario("2023-12-17-srbm")
-    expected = scenario_scans(scenario_truth(sc), scenario_nations(sc))
+    truth = scenario_truth(sc)
+    expected = scenario_scans(truth, scenario_nations(sc))
+    # The infrared frames leave the radar draws alone: the same scans as the radars alone.
+    from trilink.sensors import build_sensor, simulate_scans
+    from trilink.sim.tracking import nation_radars
+
+    radar = sorted((m for n in scenario_nations(sc) for m in simulate_scans(
+        [build_sensor(r) for r in nation_radars(n, truth.sensors)], truth, 0)
+        if isinstance(m, RadarScan)), key=lambda m: (m.t_s, m.sensor_id))
+    mine = [s for s in expected if isinstance(s, RadarScan)]
+    assert [(s.sensor_id, s.t_s) for s in mine] == [(s.sensor_id, s.t_s) for s in radar]
+    assert all(np.array_equal(a.z, b.z) for a, b in zip(mine, radar, strict=True))
+    ir = [s for s in expected if isinstance(s, IrScan)]
+    assert any(len(s.z) for s in ir), "the KN-23's boost is seen from space"
     bad = subprocess.run([sys.executable, "-m", "trilink.cli", "feed", sc.id, "--speed", "0"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--speed" in bad.stderr
-    got: list[tuple[str, SensorScanMsg]] = []
+    got: list[tuple[str, SensorScanMsg | InfraredFrameMsg]] = []
 
     async def listen(url: str) -> None:
         nc = await connect(url, name="test-listen")
@@ -204,6 +301,9 @@ def test_trilink_feed_publishes_every_scan_of_the_replay(tmp_path: Path) -> None
                                                if s.nation == nation], nation
         assert [m.t_unix_ns for m in mine] == sorted(m.t_unix_ns for m in mine), nation
     assert all(subject == sensor_subject(m.nation, m.sensor_id) for subject, m in got)
+    frames = [m for _, m in got if isinstance(m, InfraredFrameMsg)]
+    assert len(frames) == len(ir)
+    assert sum(len(m.z) for m in frames) == sum(len(s.z) for s in ir) > 0
 
 
 def test_scans_kept_through_a_server_outage_reach_a_node_that_comes_back_late(

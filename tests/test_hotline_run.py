@@ -43,10 +43,14 @@ def test_the_overflight_opens_a_consultation_with_a_fact_sheet(overflight):
     (launch,) = summary["launches"]
     c = launch["consultation"]
     assert c["id"] is not None
-    # Opened by Japan on the predicted overflight, before its public warning went out
-    # (both follow the first ballistic assessment).
+    # Opened by Japan on the predicted overflight (its first ballistic assessment after
+    # burnout), with the Update that narrowed the public warning to that overflight; the
+    # warning itself went out earlier, in the boost (docs/warning.md, boost-phase warning).
     jpn_warning = launch["nations"]["JPN"]["first_warning_s"]
-    assert 0 < c["opened_s"] <= jpn_warning + 10
+    launch_s = float(sim.truth.launch_t_s[0])
+    narrowed = min(ev.t_s for ev, _ in sim.warnings["JPN"]
+                   if ev.message.msg_type == "Update") - launch_s
+    assert 0 < jpn_warning < c["opened_s"] <= narrowed + 10
     assert c["opened_s"] < c["all_joined_s"] < c["statement_released_s"]
     desks = {n: sim.run.nodes[n].hotline for n in sim.nations}
     (rec,) = consultation_records(desks, sim.truth.ids, sim.consultation_missiles)

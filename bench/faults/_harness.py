@@ -31,7 +31,7 @@ from trilink.bus.nats import NatsBus
 from trilink.bus.server import free_port, nats_server_binary
 from trilink.live import LiveNode, live_national_node, load_keys_dir, write_keys
 from trilink.live.client import SensorFeed
-from trilink.live.feed import encode_scan, from_radar_scan, sensor_subject
+from trilink.live.feed import encode_scan, from_scan, sensor_subject
 from trilink.live.replay import (
     ScenarioClock,
     scenario_nations,
@@ -201,7 +201,7 @@ class Run:
             delay = self.clock.wall_at(scan.t_s) - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            msg = from_radar_scan(scan, self.clock.epoch, with_truth=True)
+            msg = from_scan(scan, self.clock.epoch, with_truth=True)
             try:
                 await nc.publish(sensor_subject(scan.nation, scan.sensor_id),
                                  encode_scan(msg))

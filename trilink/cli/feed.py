@@ -1,4 +1,5 @@
-"""`trilink feed`: a scenario's simulated radar measurements, published live on NATS."""
+"""`trilink feed`: a scenario's simulated sensor measurements (radar scans and space-based
+infrared frames), published live on NATS."""
 
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ def feed(
              "as that nation's sensor user (default: no credentials, a development "
              "server)")] = None,
 ) -> None:
-    """Publish every radar scan of the scenario on trilink.sensor.<NATION>.<SENSOR_ID>
-    when the scenario clock (x SPEED) reaches it; through a server outage the scans are
-    kept (--buffer-scans) and sent once a node listens again. Nodes that should follow it run with
-    the clock this command prints (see docs/live.md)."""
+    """Publish every radar scan and infrared frame of the scenario on
+    trilink.sensor.<NATION>.<SENSOR_ID> when the scenario clock (x SPEED) reaches it;
+    through a server outage the scans are kept (--buffer-scans) and sent once a node
+    listens again. Nodes that should follow it run with the clock this command prints
+    (see docs/live.md)."""
     import asyncio
     import time
 
@@ -59,7 +61,7 @@ def feed(
     scans = scenario_scans(truth, nations, seed)
     clock = ScenarioClock(truth.epoch, time.time() + 2.0 if start_unix is None else start_unix,
                           speed)
-    say(f"{sc.id}: {len(scans)} scans over {truth.end_t_s:.0f} s; scenario clock: "
+    say(f"{sc.id}: {len(scans)} scans and frames over {truth.end_t_s:.0f} s; scenario clock: "
         f"--epoch {truth.epoch.isoformat()} --start-unix {clock.start_unix:.3f} "
         f"--speed {speed:g}")
 

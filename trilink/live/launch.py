@@ -264,13 +264,13 @@ def _warm_up(nation: str, path: Path, epoch: dt.datetime,
     on the first live scan, where it would put the node seconds behind."""
     import msgspec
 
-    from trilink.live.feed import decode_scan, to_radar_scan
+    from trilink.live.feed import decode_scan, to_scan
     from trilink.tracking.tracker import Tracker
 
     node = make_node() if make_node is not None else None
     tracker = Tracker(nation)
     for data in msgspec.msgpack.decode(path.read_bytes(), type=list[bytes]):
-        scan = to_radar_scan(decode_scan(data), epoch)
+        scan = to_scan(decode_scan(data), epoch)
         if node is None:
             tracker.process(scan)
             continue
@@ -283,12 +283,12 @@ def _warm_up(nation: str, path: Path, epoch: dt.datetime,
 def _warm_scans(scans: list[Any], nation: str, epoch: dt.datetime, path: Path) -> None:
     import msgspec
 
-    from trilink.live.feed import encode_scan, from_radar_scan
+    from trilink.live.feed import encode_scan, from_scan
 
     own = [s for s in scans if s.nation == nation]
     first = next((i for i, s in enumerate(own) if len(s.z)), 0)
-    sample = own[first:first + 200]
-    path.write_bytes(msgspec.msgpack.encode([encode_scan(from_radar_scan(s, epoch))
+    sample = own[first:first + 200]  # radar scans and infrared frames: both kernels load
+    path.write_bytes(msgspec.msgpack.encode([encode_scan(from_scan(s, epoch))
                                              for s in sample]))
 
 

@@ -65,7 +65,7 @@ from trilink.kinds.base import KindPlugin
 from trilink.live.auth import ROLE_OPS, ControlGuard
 from trilink.live.client import LiveError, connect, control_subject
 from trilink.live.control import Reply, encode_reply, handle, post_text, utc
-from trilink.live.feed import FeedError, decode_scan, nation_sensors_subject, to_radar_scan
+from trilink.live.feed import FeedError, decode_scan, nation_sensors_subject, to_scan
 from trilink.live.natsconf import CAP_PREFIX as CAP_PREFIX
 from trilink.live.natsconf import cap_subject as cap_subject
 from trilink.live.natsconf import picture_subject
@@ -566,7 +566,7 @@ class LiveNode:
 
     async def _scan(self, subject: str, data: bytes) -> None:
         try:
-            scan = to_radar_scan(decode_scan(data, subject), self.node.epoch)
+            scan = to_scan(decode_scan(data, subject), self.node.epoch)
         except FeedError as exc:
             self.feed_rejected += 1
             if self.node.audit is not None:

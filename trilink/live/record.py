@@ -23,7 +23,7 @@ from typing import Any
 
 from trilink.fileio import write_text_atomic
 from trilink.node import NationalNode, NodeOutput
-from trilink.sensors import RadarScan
+from trilink.sensors import IrScan, RadarScan
 from trilink.tracking.tracker import EventKind, TrackEvent
 
 RECORD_VERSION = 2
@@ -46,7 +46,7 @@ class NodeRecorder:
         self.first_seen: dict[str, float] = {}
         self.counts: dict[str, int] = {}
 
-    def on_scan(self, scan: RadarScan, events: list[TrackEvent]) -> None:
+    def on_scan(self, scan: RadarScan | IrScan, events: list[TrackEvent]) -> None:
         for e in events:
             if e.kind == EventKind.UPDATED:
                 self.updates.append([e.t_s, e.track_id, *(float(v) for v in e.x[:3])])

@@ -5,10 +5,12 @@ scenario's epoch) happens at wall time ``start_unix``, and time runs ``speed`` t
 faster — so live nodes read the agreements at the scenario's date and every process
 (feed, nodes, launcher) agrees on what time it is.
 
-:func:`scenario_scans` draws the same radar scans as ``trilink run`` (same sensors, same
-per-sensor seeded generators, same outages: :func:`trilink.sensors.simulate_scans`);
-:func:`publish_feed` publishes them on ``trilink.sensor.<NATION>.<SENSOR_ID>`` when the
-scenario clock reaches their time (``trilink feed``).
+:func:`scenario_scans` draws the same radar scans and infrared frames as ``trilink run``
+(same sensors, same per-sensor seeded generators, same outages:
+:func:`trilink.sim.tracking.nation_scans`); :func:`publish_feed` publishes them on
+``trilink.sensor.<NATION>.<SENSOR_ID>``, each in its own schema
+(:func:`trilink.live.feed.from_scan`), when the scenario clock reaches their time
+(``trilink feed``, ``trilink live``).
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from trilink.live.feed import encode_scan, from_radar_scan, sensor_subject
-from trilink.sensors import RadarScan, build_sensor, simulate_scans
-from trilink.sim.federation import NATIONS, nation_radars
+from trilink.live.feed import encode_scan, from_scan, sensor_subject
+from trilink.sim.federation import NATIONS
 from trilink.sim.flights import fly_scenarios
 from trilink.sim.scenario import Scenario
+from trilink.sim.tracking import TrackerInput, nation_scans
 from trilink.sim.truth import Truth
 
 
@@ -58,20 +60,19 @@ def scenario_nations(scenario: Scenario) -> tuple[str, ...]:
     return tuple(n for n in NATIONS if n in scenario.nations) or NATIONS
 
 
-def scenario_scans(truth: Truth, nations: Sequence[str], seed: int = 0) -> list[RadarScan]:
-    """Every radar scan of the nations' sensors over the truth, in time order — the same
-    draws as the simulation's (each sensor's generator depends on seed and id only)."""
-    scans: list[RadarScan] = []
-    for n in nations:
-        radars = [build_sensor(s) for s in nation_radars(n, truth.sensors)]
-        scans += [m for m in simulate_scans(radars, truth, seed) if isinstance(m, RadarScan)]
+def scenario_scans(truth: Truth, nations: Sequence[str],
+                   seed: int = 0) -> list[TrackerInput]:
+    """Every radar scan and infrared frame of the nations' own sensors over the truth,
+    sorted by ``(t_s, sensor_id)`` — the same draws as the simulation's (each sensor's
+    generator depends on seed and id only)."""
+    scans = [m for n in nations for m in nation_scans(n, truth, seed, truth.sensors)]
     scans.sort(key=lambda s: (s.t_s, s.sensor_id))
     return scans
 
 
-async def publish_feed(nc: object, scans: Sequence[RadarScan], clock: ScenarioClock, *,
+async def publish_feed(nc: object, scans: Sequence[TrackerInput], clock: ScenarioClock, *,
                        with_truth: bool = True,
-                       on_publish: Callable[[RadarScan], None] | None = None) -> int:
+                       on_publish: Callable[[TrackerInput], None] | None = None) -> int:
     """Publish each scan when the clock reaches its time (late ones at once); returns
     how many were published. ``nc`` is a connected nats-py client."""
     publish = nc.publish  # type: ignore[attr-defined]
@@ -80,7 +81,7 @@ async def publish_feed(nc: object, scans: Sequence[RadarScan], clock: ScenarioCl
         delay = clock.wall_at(scan.t_s) - time.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        msg = from_radar_scan(scan, clock.epoch, with_truth=with_truth)
+        msg = from_scan(scan, clock.epoch, with_truth=with_truth)
         await publish(sensor_subject(scan.nation, scan.sensor_id), encode_scan(msg))
         sent += 1
         if on_publish is not None:

@@ -22,7 +22,7 @@ import numpy as np
 
 from trilink.hotline.wire import origin_of
 from trilink.physics import earth
-from trilink.sensors import RadarScan
+from trilink.sensors import IrScan, RadarScan
 from trilink.sim.run import PROBE_TIMES_S, TIME_ORIGIN, _warranted, outcomes
 from trilink.sim.truth import Truth
 from trilink.tracking.impact import predict_impacts
@@ -44,10 +44,13 @@ def _events(record: Mapping[str, Any]) -> list[TrackEvent]:
             for t, tid, *xyz in record["updates"]]
 
 
-def first_detections(scans: Sequence[RadarScan]) -> dict[str, dict[str, float]]:
-    """Nation → missile id → time of its first detection by the nation's radars."""
+def first_detections(scans: Sequence[RadarScan | IrScan]) -> dict[str, dict[str, float]]:
+    """Nation → missile id → time of its first detection by the nation's radars
+    (infrared frames are not counted, as in the simulation's summary)."""
     out: dict[str, dict[str, float]] = {}
     for scan in scans:
+        if not isinstance(scan, RadarScan):
+            continue
         seen = out.setdefault(scan.nation, {})
         for tid in scan.truth_ids:
             if tid is not None and tid not in seen:
@@ -102,7 +105,7 @@ def consultation_block(records: Mapping[str, Mapping[str, Any]], cid: str,
             "statement_released_s": rel(entry.get("statement_released_s"))}
 
 
-def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[RadarScan],
+def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[RadarScan | IrScan],
                  records: Mapping[str, Mapping[str, Any]], **extra: Any) -> dict[str, Any]:
     """The summary of a replay from the nodes' records (see the module docstring)."""
     nations = tuple(records)

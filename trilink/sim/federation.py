@@ -8,10 +8,13 @@ processes it, in a deterministic order (time, then a sequence number). So the sa
 scenario and seed give the same fused outcome over the in-memory bus and over NATS
 JetStream — the transport can change when bytes move, not what the nodes decide.
 
-Each nation's node gets the radars of that nation: the catalogue's
-(``trilink/data/sensors.yaml``) and the scenario's own (``Truth.sensors``: ships at
-stated positions), each with its own seeded generator; radars report nothing inside
-their outage windows (``Truth.outages``).
+Each nation's node gets the sensors of that nation (:func:`trilink.sim.tracking.nation_scans`):
+the catalogue's radars and space-based infrared satellites (``trilink/data/sensors.yaml``)
+and the scenario's own radars (``Truth.sensors``: ships at stated positions), each with
+its own seeded generator; radar scans and infrared frames (lines of sight, fused by the
+tracker as bearings) both go to the node's ``on_scan``. Sensors report nothing inside
+their outage windows (``Truth.outages``). ``FederationRun.first_detection_s`` counts
+radar detections only (what the summary's ``first_detection_s`` has always meant).
 
 Lost links (``cuts``, :class:`LinkCut`) are the transport's: a message due on a cut hop
 is still put on the bus at once (JetStream keeps it, as over a real outage) and is
@@ -30,19 +33,14 @@ from pathlib import Path
 
 from trilink.bus.base import Bus, Delivery
 from trilink.hotline.desk import DeskConfig
-from trilink.hotline.simulated import Scheduled, SimAuthorities
+from trilink.hotline.simulated import Scheduled, SimAuthorities, plans_for
 from trilink.node import NationalNode, NodeConfig, NodeOutput, Outgoing, partners_of
-from trilink.sensors import (
-    RadarScan,
-    RadarSpec,
-    SensorOutage,
-    build_sensor,
-    sensor_catalogue,
-    simulate_scans,
-)
+from trilink.sensors import IrScan, RadarScan, RadarSpec, SensorOutage
 from trilink.sharing.audit import AuditLog
 from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import Policy
+from trilink.sim.tracking import nation_radars as nation_radars
+from trilink.sim.tracking import nation_scans
 from trilink.sim.truth import Truth
 from trilink.tracking.tracker import TrackEvent
 from trilink.warning.center import WarningEvent
@@ -93,19 +91,13 @@ class FederationRun:
     delivered: int = 0
     rejected: dict[str, list[str]] = field(default_factory=dict)
     received_from: dict[str, set[str]] = field(default_factory=dict)  # node → originators
-    # Evaluation only (truth): first detection of each missile by each nation's radars.
+    # Evaluation only (truth): first detection of each missile by each nation's radars
+    # (infrared frames are not counted: the summary's first_detection_s is a radar's).
     first_detection_s: dict[str, dict[str, float]] = field(default_factory=dict)
     track_events: dict[str, list[TrackEvent]] = field(default_factory=dict)
     # Each node's CAP messages, in the order issued (the last lapse at the run's end).
     warnings: dict[str, list[WarningEvent]] = field(default_factory=dict)
     held: list[Held] = field(default_factory=list)  # what lost links held, in send order
-
-
-def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpec]:
-    """The radars of one nation's node: the catalogue's, then ``extra`` (a scenario's own)
-    of that nation, in that order."""
-    own = [s for s in sensor_catalogue().values() if isinstance(s, RadarSpec)]
-    return [s for s in (*own, *extra) if s.nation == nation]
 
 
 async def run_federation_async(
@@ -126,7 +118,7 @@ async def run_federation_async(
     on_output: Callable[[str, NationalNode, NodeOutput, float], None] | None = None,
     cuts: Sequence[LinkCut] = (),
 ) -> FederationRun:
-    """Simulate every nation's radars, node and sharing over ``bus``; see the module doc.
+    """Simulate every nation's sensors, node and sharing over ``bus``; see the module doc.
 
     ``sensors`` are radars besides the catalogue's (default: the truth's, i.e. the
     scenario's own); ``outages`` silence radars over windows (default: the truth's).
@@ -162,10 +154,8 @@ async def run_federation_async(
     queue: list[tuple[float, int, str, object]] = []
     tick_at: dict[str, float] = {}
     for n in nations:
-        radars = [build_sensor(s) for s in nation_radars(n, extra)]
-        for m in simulate_scans(radars, truth, seed, outages=outages):
-            if isinstance(m, RadarScan):
-                heapq.heappush(queue, (m.t_s, next(order), n, m))
+        for m in nation_scans(n, truth, seed, extra, outages):
+            heapq.heappush(queue, (m.t_s, next(order), n, m))
     inbox: dict[str, dict[str, Delivery]] = {n: {} for n in nations}
 
     async def send(o: Outgoing, sender: str) -> None:
@@ -203,9 +193,9 @@ async def run_federation_async(
         for o in out.outgoing:
             await send(o, who)
         auth = authorities.get(who) if authorities else None
-        if auth is not None and (out.hotline.delivered or out.hotline.events):
-            for plan in auth.react(node.hotline, out.hotline, now):
-                heapq.heappush(queue, (max(plan.t_s, now), next(order), who, plan))
+        if auth is not None:  # the rule a live node's Agenda follows too
+            for plan in plans_for(auth, node.hotline, out.hotline, now):
+                heapq.heappush(queue, (plan.t_s, next(order), who, plan))
         wake = _timer_wake(node)
         if wake is not None and wake < tick_at.get(who, math.inf):
             tick_at[who] = wake
@@ -222,11 +212,11 @@ async def run_federation_async(
             out = node.tick(now)
         elif isinstance(item, Scheduled):
             out = node.emit(item.act(node.hotline, now), now)
-        elif isinstance(item, RadarScan):
+        elif isinstance(item, RadarScan | IrScan):
             out = node.on_scan(item)
             run.track_events[who] += out.track_events
             seen = run.first_detection_s[who]
-            for tid in item.truth_ids:
+            for tid in item.truth_ids if isinstance(item, RadarScan) else ():
                 if tid is not None and tid not in seen:
                     seen[tid] = item.t_s
         else:

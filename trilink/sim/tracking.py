@@ -43,6 +43,11 @@ def nation_sensors(nation: str,
     return [s for s in (*own, *extra) if s.nation == nation]
 
 
+def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpec]:
+    """The radars among :func:`nation_sensors`, in the same order."""
+    return [s for s in nation_sensors(nation, extra) if isinstance(s, RadarSpec)]
+
+
 def tracker_inputs(measurements: Iterable[Measurement]) -> list[TrackerInput]:
     """The measurements a tracker takes, in their order: radar scans and infrared frames
     (launch reports are the warning side's, not the tracker's)."""
