@@ -30,6 +30,7 @@ from trilink.sharing.envelope import (
     generate_keys,
     sign,
     signing_bytes,
+    verify_signature,
 )
 
 SEED = b"trilink-golden-v1"
@@ -205,6 +206,42 @@ def test_bad_signature_when_signed_content_changed() -> None:
                          if f != "rel_to"}, rel_to=("JPN", "KOR", "PRK", "USA"),
                       signature=env.signature)
     assert reason(verifier().check(encode(forged), T0)) is Reason.BAD_SIGNATURE
+
+
+def test_verify_signature_agrees_with_openssl_and_refuses_forgeable_keys() -> None:
+    """The fast path (libsodium) gives OpenSSL's verdict on honest and tampered
+    signatures, and refuses what OpenSSL lets through: any "signature" under the
+    identity point, a small-order key anyone can forge for."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    def openssl(pub: Ed25519PublicKey, sig: bytes, msg: bytes) -> bool:
+        try:
+            pub.verify(sig, msg)
+        except InvalidSignature:
+            return False
+        return True
+
+    order = 2**252 + 27742317777372353535851937790883648493
+    for i, nation in enumerate(NATIONS):
+        key = KEYS[nation]
+        msg = SIGNING_CONTEXT + bytes(range(i, i + 200))
+        sig = key.private_key.sign(msg)
+        s_plus_l = sig[:32] + (int.from_bytes(sig[32:], "little") + order).to_bytes(32, "little")
+        flipped = bytes([sig[0] ^ 0x01]) + sig[1:]
+        for candidate, m in ((sig, msg), (flipped, msg), (sig, msg + b"x"), (s_plus_l, msg),
+                             (sig[:63], msg), (sig + b"\x00", msg)):
+            assert verify_signature(key.public_key, candidate, m) is openssl(
+                key.public_key, candidate, m) is (candidate is sig and m is msg)
+        assert REGISTRY.verifies(nation, key.key_id, sig, msg)
+        assert not REGISTRY.verifies(nation, key.key_id, flipped, msg)
+    identity = bytes([1]) + bytes(31)
+    weak = Ed25519PublicKey.from_public_bytes(identity)
+    forged = identity + bytes(32)
+    assert openssl(weak, forged, b"anything")  # what OpenSSL alone would accept
+    assert not verify_signature(weak, forged, b"anything")
+    reg = KeyRegistry({"JPN": {"JPN-weak": weak}})
+    assert not reg.verifies("JPN", "JPN-weak", forged, b"anything")
 
 
 def test_signed_with_another_nations_key() -> None:

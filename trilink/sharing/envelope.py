@@ -48,7 +48,6 @@ from pathlib import Path
 from typing import Annotated, Final
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -59,6 +58,11 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
 )
+
+# Verification runs in libsodium (PyNaCl): the same Ed25519 as OpenSSL's, about twice as
+# fast, and stricter (see verify_signature). Keys and signing stay with `cryptography`.
+from nacl.bindings import crypto_sign_open as _sodium_open
+from nacl.exceptions import CryptoError as _SodiumError
 
 from trilink.errors import TrilinkError
 from trilink.sharing.agreements import DataKind
@@ -88,6 +92,7 @@ __all__ = [
     "generate_keys",
     "sign",
     "signing_bytes",
+    "verify_signature",
 ]
 
 ENVELOPE_VERSION: Final = 1
@@ -293,6 +298,26 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def verify_signature(public_key: Ed25519PublicKey, signature: bytes, data: bytes,
+                     raw_public: bytes | None = None) -> bool:
+    """True when ``signature`` is ``public_key``'s Ed25519 signature of ``data``.
+
+    The check runs in libsodium (``raw_public``: the key's 32 raw bytes, if the caller
+    has them): about twice as fast as OpenSSL here, and never more lenient: besides
+    OpenSSL's checks (S below the group order, the equation) it refuses a non-canonical
+    or small-order key or ``R`` (forgeable: OpenSSL accepts any message under the
+    identity-point key with an all-zero signature; an honest signer never makes them).
+    Every signature an honest key makes verifies under both."""
+    if len(signature) != 64:
+        return False
+    raw = _raw_public(public_key) if raw_public is None else raw_public
+    try:
+        _sodium_open(bytes(signature) + bytes(data), raw)
+    except (_SodiumError, ValueError, TypeError):
+        return False
+    return True
+
+
 def fingerprint(key: Ed25519PublicKey) -> str:
     """First 16 bytes of SHA-256 of the raw public key, as 32 hex characters."""
     return hashlib.sha256(_raw_public(key)).hexdigest()[:32]
@@ -322,6 +347,7 @@ class KeyRegistry:
     def __init__(self, keys: Mapping[str, Mapping[str, Ed25519PublicKey]] | None = None) -> None:
         """Start from ``keys`` (copied) or empty."""
         self._keys: dict[str, dict[str, Ed25519PublicKey]] = {}
+        self._raw: dict[tuple[str, str], bytes] = {}  # raw 32 bytes of each key (verify)
         for nation, by_id in (keys or {}).items():
             for key_id, pub in by_id.items():
                 self.add(nation, key_id, pub)
@@ -333,14 +359,20 @@ class KeyRegistry:
         if not _KEY_ID_PATTERN.match(key_id):
             raise ValueError(f"key id {key_id!r} is not [A-Za-z0-9._-]{{1,64}}")
         self._keys.setdefault(nation, {})[key_id] = public_key
+        self._raw[(nation, key_id)] = _raw_public(public_key)
 
     def remove(self, nation: str, key_id: str) -> None:
         """Revoke a key (no error if it is absent)."""
         self._keys.get(nation, {}).pop(key_id, None)
+        self._raw.pop((nation, key_id), None)
 
     def get(self, nation: str, key_id: str) -> Ed25519PublicKey | None:
         """The key ``key_id`` of ``nation``, or None (a key of another nation never matches)."""
         return self._keys.get(nation, {}).get(key_id)
+
+    def raw(self, nation: str, key_id: str) -> bytes | None:
+        """The raw 32 bytes of :meth:`get`'s key, or None."""
+        return self._raw.get((nation, key_id))
 
     def verifies(self, nation: str, key_id: str, signature: bytes, data: bytes) -> bool:
         """True when ``signature`` over ``data`` verifies with ``nation``'s key ``key_id``
@@ -348,11 +380,7 @@ class KeyRegistry:
         pub = self.get(nation, key_id)
         if pub is None:
             return False
-        try:
-            pub.verify(signature, data)
-        except InvalidSignature:
-            return False
-        return True
+        return verify_signature(pub, signature, data, self._raw.get((nation, key_id)))
 
     def nations(self) -> list[str]:
         """Nations with at least one key, sorted."""
@@ -560,9 +588,8 @@ class Verifier:
         if pub is None:
             return Rejection(Reason.UNKNOWN_KEY,
                              f"no key {env.key_id!r} registered for {env.sender}", env)
-        try:
-            pub.verify(env.signature, _signed_part(data, env))
-        except InvalidSignature:
+        if not verify_signature(pub, env.signature, _signed_part(data, env),
+                                self.registry.raw(env.sender, env.key_id)):
             return Rejection(Reason.BAD_SIGNATURE,
                              f"signature does not verify with {env.sender}/{env.key_id}", env)
         age_ns = now_ns - env.created_ns

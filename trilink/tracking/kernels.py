@@ -42,6 +42,12 @@ def jit(fn: _Fn) -> _Fn:
     return cast(_Fn, numba.njit(cache=True, nogil=True)(fn))
 
 
+def jit_inline(fn: _Fn) -> _Fn:
+    """:func:`jit`, inlined into its callers by numba (a shared step of hot kernels:
+    as fast as writing it out in each)."""
+    return cast(_Fn, numba.njit(cache=True, nogil=True, inline="always")(fn))
+
+
 # Parameter vector layout (float64 array), so kernels take one argument for tuning.
 P_QV0 = 0  # mode 0 velocity noise density, m²/s³
 P_QV1 = 1  # mode 1 velocity noise density, m²/s³
@@ -508,25 +514,23 @@ def _cholesky_solve_logdet(S: FloatArray, B: FloatArray) -> float:
     return logdet
 
 
-@jit
-def _predicted(x: FloatArray, P: FloatArray, R: FloatArray, site: FloatArray,
-               basis: FloatArray, kind: int, zh: FloatArray, S: FloatArray,
-               H: FloatArray, PH: FloatArray) -> None:
-    """Predicted measurement zh, its covariance S = H P Hᵀ + R, H and P Hᵀ."""
-    nz = zh.shape[0]
-    measure_h(x, site, basis, kind, nz, zh, H)
-    nh = _h_columns(kind, nz)
+@jit_inline
+def _project(P: FloatArray, H: FloatArray, R: FloatArray, nh: int, PHt: FloatArray,
+             S: FloatArray) -> None:
+    """(P Hᵀ)ᵀ into PHt (nz×9) and S = H P Hᵀ + R, summing over H's first ``nh``
+    columns (the others are zero: :func:`_h_columns`; :func:`innovation` sums all nine)."""
+    nz = S.shape[0]
     for i in range(NX):
         for j in range(nz):
             s = 0.0
             for k in range(nh):
                 s += P[i, k] * H[j, k]
-            PH[i, j] = s
+            PHt[j, i] = s
     for i in range(nz):
         for j in range(nz):
             s = R[i, j]
             for k in range(nh):
-                s += H[i, k] * PH[k, j]
+                s += H[i, k] * PHt[j, k]
             S[i, j] = s
     _symmetrise(S)
 
@@ -555,21 +559,13 @@ def innovation(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
     """Innovation nu, its covariance S, P Hᵀ and the Mahalanobis distance² of a plot."""
     nz = zm.shape[0]
     zh = np.empty(nz)
+    PHt = np.empty((nz, NX))
     measure_h(x, site, basis, kind, nz, zh, H)
     _residual(zm, zh, kind, nu)
+    _project(P, H, R, NX, PHt, S)
     for i in range(NX):
         for j in range(nz):
-            s = 0.0
-            for k in range(NX):
-                s += P[i, k] * H[j, k]
-            PH[i, j] = s
-    for i in range(nz):
-        for j in range(nz):
-            s = R[i, j]
-            for k in range(NX):
-                s += H[i, k] * PH[k, j]
-            S[i, j] = s
-    _symmetrise(S)
+            PH[i, j] = PHt[j, i]
     sol = nu.reshape(nz, 1).copy()
     logdet = _cholesky_solve_logdet(S.copy(), sol)
     if not math.isfinite(logdet):
@@ -632,19 +628,7 @@ def _ekf_update_ws(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
     measure_h(x, site, basis, kind, nz, zh, H)
     nh = _h_columns(kind, nz)
     _residual(zm, zh, kind, nu)
-    for i in range(NX):
-        for j in range(nz):
-            s = 0.0
-            for k in range(nh):
-                s += P[i, k] * H[j, k]
-            PHt[j, i] = s
-    for i in range(nz):
-        for j in range(nz):
-            s = R[i, j]
-            for k in range(nh):
-                s += H[i, k] * PHt[j, k]
-            S[i, j] = s
-    _symmetrise(S)
+    _project(P, H, R, nh, PHt, S)
     logdet = _cholesky(S, L)
     if not math.isfinite(logdet):
         return -math.inf
@@ -775,11 +759,13 @@ def batch_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.
     S = np.empty((nz, nz))
     L = np.empty((nz, nz))
     H = np.empty((nz, NX))
-    PH = np.empty((NX, nz))
+    PHt = np.empty((nz, NX))
+    nh = _h_columns(kind, nz)
     for a in range(n_t):
         i = rows[a]
         combine(xm[i], Pm[i], mu[i], x, P)
-        _predicted(x, P, R, site, basis, kind, zh, S, H, PH)
+        measure_h(x, site, basis, kind, nz, zh, H)  # the predicted plot, S = H P Hᵀ + R
+        _project(P, H, R, nh, PHt, S)
         logdet = _cholesky(S, L)
         if not math.isfinite(logdet):
             continue
