@@ -11,8 +11,10 @@ nodes (SIGTERM: each writes its record and closes its audit) and the server, and
 ``DIR/audit/<NATION>.sqlite``, ``DIR/nodes/<NATION>.node.json`` and ``DIR/keys.json``.
 The scenario's ``hotline_request`` injects are sent at their scenario times as ``open``
 control requests to their nations' nodes (:func:`apply_hotline_injects`; what was
-applied goes to ``DIR/nodes/injects.json``); its ``lost_link`` injects are not applied
-live (yet).
+applied goes to ``DIR/nodes/injects.json``); its ``lost_link`` injects are applied by
+each node to what it sends (:func:`trilink.sim.run.link_cuts`, the simulation's cuts: a
+message due on a lost link leaves when the link returns; ``held_by_lost_links`` in the
+node's record counts them).
 
 The embedded server authenticates every client (:mod:`trilink.live.natsconf`): the run
 makes one nkey per nation and role in its temporary folder (seeds mode 0600, never in
@@ -158,7 +160,7 @@ def node_main(config_path: str) -> int:
     from trilink.sharing.audit import AuditLog
     from trilink.sharing.policy import policy_for
     from trilink.sim.hotline import desk_config
-    from trilink.sim.run import scenario_watch
+    from trilink.sim.run import link_cuts, scenario_watch
     from trilink.sim.scenario import load_scenario
 
     me = str(cfg["nation"])
@@ -204,7 +206,8 @@ def node_main(config_path: str) -> int:
         live = LiveNode(national, cfg["nats"], ack_wait_s=5.0, clock=now_unix,
                         speed=speed, sensors=True, alerts_dir=out / "alerts",
                         hold_sends=True, recorder=recorder, log=show,
-                        nats_options=nats_opts, authorities=authorities)
+                        nats_options=nats_opts, authorities=authorities,
+                        cuts=link_cuts(scenario, epoch))
         # The clock first: once the control API answers, the launcher may set it.
         nc = await connect(cfg["nats"], name=f"trilink-{me}-clock", **nats_opts)
 
@@ -236,7 +239,8 @@ def node_main(config_path: str) -> int:
                    stopped_s=stopped[0] if stopped else live.now_s(),
                    sim_authorities=authorities is not None, received=live.received,
                    sent=live.sent, unsent=live.queued, scans=live.scans,
-                   feed_rejected=live.feed_rejected, rejected=list(live.rejected))
+                   feed_rejected=live.feed_rejected, rejected=list(live.rejected),
+                   held_by_lost_links=live.held_by_cuts)
     show(f"{me}: stopped ({live.received} received, {live.sent} sent, {live.scans} scans)")
     log_file.close()
     return 0
@@ -573,14 +577,20 @@ async def apply_hotline_injects(conns: Mapping[str, Any], scenario: Scenario,
     from nats.errors import Error as NatsError
 
     from trilink.live.client import control_subject
-    from trilink.sim.scenario import HotlineRequestInject
+    from trilink.sim.scenario import HotlineRequestInject, LostLinkInject
 
     due = sorted((inj.time_s(clock.epoch, scenario.launches), k, inj)
                  for k, inj in enumerate(scenario.injects)
                  if isinstance(inj, HotlineRequestInject))
     applied: list[dict[str, Any]] = []
     for k, other in enumerate(scenario.injects):
-        if not isinstance(other, HotlineRequestInject):
+        if isinstance(other, LostLinkInject):  # each node holds what it sends on the link
+            t0, t1 = other.window_s(clock.epoch, scenario.launches)
+            applied.append({"inject": k, "kind": other.kind, "between": list(other.between),
+                            "from_s": t0, "to_s": t1, "applied_by": "the nodes' sends"})
+            say(f"inject {k} ({'-'.join(other.between)} link lost {t0:g}-{t1:g} s): "
+                "applied by the nodes")
+        elif not isinstance(other, HotlineRequestInject):
             applied.append({"inject": k, "kind": other.kind, "problem": "not applied live"})
             say(f"inject {k} ({other.kind}): not applied in live runs (yet)")
     for t_s, k, inj in due:

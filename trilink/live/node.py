@@ -76,6 +76,7 @@ from trilink.sharing.audit import AuditLog, Direction
 from trilink.sharing.envelope import KeyRegistry, NodeKey
 from trilink.sharing.fusion import FusedObject
 from trilink.sharing.policy import Direct, Policy, Relay, Route
+from trilink.sim.federation import LinkCut, held_until
 from trilink.warning.cap import to_xml
 from trilink.warning.cap import write as write_cap
 from trilink.watch import WatchConfig
@@ -158,7 +159,8 @@ class LiveNode:
                  hold_sends: bool = False, recorder: NodeRecorder | None = None,
                  control_guard: ControlGuard | None = None,
                  nats_options: dict[str, Any] | None = None,
-                 authorities: SimAuthorities | None = None) -> None:
+                 authorities: SimAuthorities | None = None,
+                 cuts: Sequence[LinkCut] = ()) -> None:
         self.node = node
         self.url = url
         # The node's NATS user (nkeys_seed, inbox_prefix: natsconf.creds_options).
@@ -174,6 +176,10 @@ class LiveNode:
         self.recorder = recorder
         self.control_guard = control_guard
         self.control_refused = 0
+        # Lost links of an exercise (node time): what this node sends on a cut hop leaves
+        # when the link returns, as the simulation's transport holds it (held_until).
+        self.cuts = tuple(cuts)
+        self.held_by_cuts = 0
         self.staff: Agenda | None = None  # the simulated authorities' plans, if any
         if authorities is not None:
             authorities.facts = node.join_facts  # what they add when they join
@@ -599,8 +605,14 @@ class LiveNode:
     async def _carry_out(self, out: NodeOutput, view: Any = None) -> None:
         now = self.now_s()
         for o in out.outgoing:
-            if self.hold_sends and o.send_at_s > now:
-                heapq.heappush(self._later, (o.send_at_s, next(self._order), o))
+            due = max(o.send_at_s, now) if self.hold_sends else now
+            if self.cuts:
+                back = held_until(self.cuts, self.nation, o.next_hop, due)
+                if back > due:
+                    self.held_by_cuts += 1
+                    due = back
+            if due > now:
+                heapq.heappush(self._later, (due, next(self._order), o))
             else:
                 self._outbox.append(o)
         for r in out.rejected:
