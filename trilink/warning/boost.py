@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from trilink.geo import ZoneKind, zone_map
 from trilink.physics import earth
+from trilink.warning.corridor import land_touches
 from trilink.warning.policy import BoostWarning
 
 F = NDArray[np.float64]
@@ -115,15 +115,7 @@ def boost_corridor(x: F, P: F, nation: str, rules: BoostWarning) -> BoostView:
         for side in (-0.5 * math.pi, 0.5 * math.pi):
             lines.append(earth.geodesic_direct(la, lo, heading + k * spread + side,
                                                rules.corridor_half_width_m))
-    touches = 0
-    first: float | None = None
-    for la, lo in lines:
-        nations, kinds = zone_map().classify(la, lo)
-        hit = (nations == nation) & (kinds == ZoneKind.LAND.value)
-        if hit.any():
-            touches += 1
-            d = float(dist[int(np.argmax(hit))])
-            first = d if first is None else min(first, d)
+    touches, first = land_touches(lines, dist, nation)
     share = touches / len(lines)
     step = max(1, len(dist) // 60)
     centre_la, centre_lo = fan[len(_FAN) // 2][1:]

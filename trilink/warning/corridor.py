@@ -10,6 +10,7 @@ is warned about ("may pass over / may fall on"), with no impact point claimed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,18 @@ def heading_corridor(x: F, nation: str, rules: NonBallistic) -> Corridor:
         lat_s, lon_s = earth.geodesic_direct(lat_c, lon_c, heading + side,
                                              rules.corridor_half_width_m)
         lines.append((lat_s, lon_s))
+    touches, first = land_touches(lines, dist, nation)
+    step = max(1, len(dist) // 60)
+    centre = tuple((float(a), float(b)) for a, b in zip(
+        np.degrees(lat_c[::step]), np.degrees(lon_c[::step]), strict=True))
+    return Corridor(heading, centre, touches / len(lines), first)
+
+
+def land_touches(lines: Sequence[tuple[F, F]], dist_m: F, nation: str
+                 ) -> tuple[int, float | None]:
+    """How many ground lines (lat, lon arrays in rad, sampled at ``dist_m`` along them)
+    touch ``nation``'s land, and the shortest distance along them to a touch (None: none
+    does)."""
     touches = 0
     first: float | None = None
     for la, lo in lines:
@@ -54,9 +67,6 @@ def heading_corridor(x: F, nation: str, rules: NonBallistic) -> Corridor:
         hit = (nations == nation) & (kinds == ZoneKind.LAND.value)
         if hit.any():
             touches += 1
-            d = float(dist[int(np.argmax(hit))])
+            d = float(dist_m[int(np.argmax(hit))])
             first = d if first is None else min(first, d)
-    step = max(1, len(dist) // 60)
-    centre = tuple((float(a), float(b)) for a, b in zip(
-        np.degrees(lat_c[::step]), np.degrees(lon_c[::step]), strict=True))
-    return Corridor(heading, centre, touches / len(lines), first)
+    return touches, first
