@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from trilink.physics import earth
 from trilink.physics.fit import FitRequest, cross_range_m, summarise
@@ -84,3 +86,38 @@ def test_a_ballistic_type_asked_for_a_lateral_movement_gets_one_line() -> None:
     assert proc.stderr.strip().splitlines() == [
         "trilink: error: --cross-range-km: hwasong-12 is not a glide vehicle; a lateral "
         "movement needs lift"]
+
+
+def _glide_scenario(tmp_path: Path, **launch: object) -> Path:
+    from trilink.sim.scenario import shipped_scenario_path
+
+    shipped = shipped_scenario_path("whatif-glide-toward-honshu")
+    assert shipped is not None
+    data = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    data["launches"][0].update(launch)
+    path = tmp_path / "banked.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_scenario_launch_carries_a_lateral_movement_and_flies_it(tmp_path: Path) -> None:
+    from trilink.sim.flights import fly_scenarios
+    from trilink.sim.scenario import load_scenario
+
+    sc = load_scenario(_glide_scenario(tmp_path, cross_range_km=120.0))
+    (flight,) = fly_scenarios([sc])
+    assert flight.fit.converged, flight.fit.message
+    assert flight.fit.cross_range_m == pytest.approx(120e3, abs=0.6e3)
+    assert flight.fit.summary.range_m == pytest.approx(1000e3, rel=6e-4)
+
+
+def test_a_lateral_movement_for_a_ballistic_launch_is_one_line(tmp_path: Path) -> None:
+    path = _glide_scenario(tmp_path, cross_range_km=120.0, missile="hwasong-12")
+    proc = subprocess.run([sys.executable, "-m", "trilink.cli", "run", str(path), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}:")
+    assert lines[0].endswith("launches.0: cross_range_km: hwasong-12 is not a glide vehicle; "
+                             "a lateral movement needs lift")
+    assert not (tmp_path / "out").exists()

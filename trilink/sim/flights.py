@@ -52,6 +52,7 @@ def fit_request(launch: Launch) -> FitRequest:
         range_m=launch.range_km * 1e3,
         profile=launch.profile(),
         height_m=launch.site.height_m,
+        cross_range_m=None if launch.cross_range_km is None else launch.cross_range_km * 1e3,
     )
 
 

@@ -126,6 +126,10 @@ class Launch(_Model):
     apogee_assumed: bool = Field(
         default=False, description="true where the apogee is our assumption, not published"
     )
+    cross_range_km: float | None = Field(
+        default=None, allow_inf_nan=False, ge=-2000, le=2000,
+        description="a glide vehicle's lateral movement, km right of its launch heading "
+                    "(negative: left); the fit banks the glider to fly it")
     published: Published = Published()
     failure: Failure | None = None
 
@@ -145,6 +149,17 @@ class Launch(_Model):
         except KeyError as exc:
             raise ValueError(str(exc.args[0])) from None
         return value
+
+    @model_validator(mode="after")
+    def _lateral_needs_lift(self) -> Launch:
+        if self.cross_range_km is not None:
+            if get_profile(self.missile).glide is None:
+                raise ValueError(f"cross_range_km: {self.missile} is not a glide vehicle; a "
+                                 "lateral movement needs lift")
+            if not abs(self.cross_range_km) < self.range_km:
+                raise ValueError(f"cross_range_km: expected less than the range "
+                                 f"({self.range_km:g} km), got {self.cross_range_km:g}")
+        return self
 
     def profile(self) -> MissileProfile:
         prof = get_profile(self.missile)
