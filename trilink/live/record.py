@@ -95,7 +95,7 @@ class NodeRecorder:
 
 def hotline_record(node: NationalNode) -> dict[str, dict[str, Any]]:
     """Each consultation ``node`` opened, as its desk holds it now (node seconds)."""
-    from trilink.sim.hotline import merged_into
+    from trilink.sim.hotline import first_release_t_s, merged_into
 
     desk = node.hotline
     out: dict[str, dict[str, Any]] = {}
@@ -103,14 +103,12 @@ def hotline_record(node: NationalNode) -> dict[str, dict[str, Any]]:
         if c.opener != desk.nation:
             continue
         f = c.folded
-        released = [st.released_t_s for st in f.board.statements.values()
-                    if st.released_t_s is not None]
         body = c.opening.body
         out[cid] = {"opener": c.opener, "parties": list(c.parties),
                     "topic": getattr(body, "topic", ""),
                     "trigger": getattr(body, "trigger", ""), "state": str(f.state),
                     "opened_s": c.opening.t_s, "all_joined_s": f.all_joined_t_s,
-                    "statement_released_s": min(released) if released else None,
+                    "statement_released_s": first_release_t_s(f),
                     "concluded_s": f.concluded_t_s, "lapsed_s": f.lapsed_t_s,
                     "merged_into": merged_into(desk, cid)}
     return out

@@ -23,7 +23,9 @@ import numpy as np
 from trilink.hotline.wire import origin_of
 from trilink.physics import earth
 from trilink.sensors import IrScan, RadarScan
+from trilink.sim.hotline import launch_block
 from trilink.sim.run import PROBE_TIMES_S, TIME_ORIGIN, _warranted, outcomes
+from trilink.sim.tracking import first_detections as first_detections
 from trilink.sim.truth import Truth
 from trilink.tracking.impact import predict_impacts
 from trilink.tracking.metrics import nearest_missile, nearest_truth, tracks_per_missile
@@ -42,20 +44,6 @@ def _events(record: Mapping[str, Any]) -> list[TrackEvent]:
     empty = np.zeros((0, 0))
     return [TrackEvent(EventKind.UPDATED, str(tid), float(t), np.asarray(xyz), empty, 0.0, "")
             for t, tid, *xyz in record["updates"]]
-
-
-def first_detections(scans: Sequence[RadarScan | IrScan]) -> dict[str, dict[str, float]]:
-    """Nation → missile id → time of its first detection by the nation's radars
-    (infrared frames are not counted, as in the simulation's summary)."""
-    out: dict[str, dict[str, float]] = {}
-    for scan in scans:
-        if not isinstance(scan, RadarScan):
-            continue
-        seen = out.setdefault(scan.nation, {})
-        for tid in scan.truth_ids:
-            if tid is not None and tid not in seen:
-                seen[tid] = scan.t_s
-    return out
 
 
 EMPTY_CONSULTATION: Mapping[str, Any] = {"id": None, "opened_s": None, "all_joined_s": None,
@@ -96,13 +84,8 @@ def consultation_block(records: Mapping[str, Mapping[str, Any]], cid: str,
                        launch_t_s: float) -> dict[str, Any]:
     """``trilink run``'s per-launch fields (s after the launch) from the opener's record."""
     entry = _desk_entry(records, cid)
-
-    def rel(t: float | None) -> float | None:
-        return None if t is None else round(float(t) - launch_t_s, 1)
-
-    return {"id": cid, "opened_s": rel(entry.get("opened_s")),
-            "all_joined_s": rel(entry.get("all_joined_s")),
-            "statement_released_s": rel(entry.get("statement_released_s"))}
+    return launch_block(cid, entry.get("opened_s"), entry.get("all_joined_s"),
+                        entry.get("statement_released_s"), launch_t_s)
 
 
 def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[RadarScan | IrScan],

@@ -39,8 +39,8 @@ from trilink.sensors import IrScan, RadarScan, RadarSpec, SensorOutage
 from trilink.sharing.audit import AuditLog
 from trilink.sharing.envelope import generate_keys
 from trilink.sharing.policy import Policy
+from trilink.sim.tracking import first_detections, nation_scans
 from trilink.sim.tracking import nation_radars as nation_radars
-from trilink.sim.tracking import nation_scans
 from trilink.sim.truth import Truth
 from trilink.tracking.tracker import TrackEvent
 from trilink.warning.center import WarningEvent
@@ -154,7 +154,9 @@ async def run_federation_async(
     queue: list[tuple[float, int, str, object]] = []
     tick_at: dict[str, float] = {}
     for n in nations:
-        for m in nation_scans(n, truth, seed, extra, outages):
+        scans = nation_scans(n, truth, seed, extra, outages)
+        run.first_detection_s[n] = first_detections(scans).get(n, {})
+        for m in scans:
             heapq.heappush(queue, (m.t_s, next(order), n, m))
     inbox: dict[str, dict[str, Delivery]] = {n: {} for n in nations}
 
@@ -215,10 +217,6 @@ async def run_federation_async(
         elif isinstance(item, RadarScan | IrScan):
             out = node.on_scan(item)
             run.track_events[who] += out.track_events
-            seen = run.first_detection_s[who]
-            for tid in item.truth_ids if isinstance(item, RadarScan) else ():
-                if tid is not None and tid not in seen:
-                    seen[tid] = item.t_s
         else:
             msg_id = str(item)
             d = await fetch(who, msg_id)

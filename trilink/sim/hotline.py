@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from trilink.hotline.consent import ConsentRule, shipped_rules
+from trilink.hotline.consultation import Folded
 from trilink.hotline.desk import DeskConfig, HotlineDesk
 from trilink.hotline.factsheet import TriggerRules
 from trilink.hotline.simulated import Delay, ResponseModel
@@ -80,20 +81,30 @@ def merged_into(desk: HotlineDesk, cid: str) -> str | None:
     return None
 
 
-def consultation_summary(desks: Mapping[str, HotlineDesk], cid: str,
-                         launch_t_s: float) -> dict[str, float | str | None]:
-    """The issue's per-launch fields (s after the launch) from the opener's desk."""
-    opener = origin_of(cid)
-    c = desks[opener].consultations[cid]
-    f = c.folded
+def first_release_t_s(f: Folded) -> float | None:
+    """When a consultation's first joint statement was released (None: none was)."""
     released = [st.released_t_s for st in f.board.statements.values()
                 if st.released_t_s is not None]
+    return min(released) if released else None
 
+
+def launch_block(cid: str, opened_t_s: float | None, all_joined_t_s: float | None,
+                 released_t_s: float | None, launch_t_s: float) -> dict[str, Any]:
+    """The summary's per-launch consultation fields: its id and times in s after the
+    launch (the simulation's from the desks, a live run's from the nodes' records)."""
     def rel(t: float | None) -> float | None:
-        return None if t is None else round(t - launch_t_s, 1)
+        return None if t is None else round(float(t) - launch_t_s, 1)
 
-    return {"id": cid, "opened_s": rel(c.opening.t_s), "all_joined_s": rel(f.all_joined_t_s),
-            "statement_released_s": rel(min(released) if released else None)}
+    return {"id": cid, "opened_s": rel(opened_t_s), "all_joined_s": rel(all_joined_t_s),
+            "statement_released_s": rel(released_t_s)}
+
+
+def consultation_summary(desks: Mapping[str, HotlineDesk], cid: str,
+                         launch_t_s: float) -> dict[str, Any]:
+    """The issue's per-launch fields (s after the launch) from the opener's desk."""
+    c = desks[origin_of(cid)].consultations[cid]
+    return launch_block(cid, c.opening.t_s, c.folded.all_joined_t_s,
+                        first_release_t_s(c.folded), launch_t_s)
 
 
 def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence[str],
@@ -130,8 +141,6 @@ def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence
             statement = {"id": st.statement_id, "version": st.version, "text": st.text,
                          "released": st.released is not None, "signers": signers,
                          "declined": sorted(st.declines)}
-        released = [st.released_t_s for st in f.board.statements.values()
-                    if st.released_t_s is not None]
         events = sorted(
             ({"t_s": round(e.t_s, 1), "nation": e.nation, "authority": e.authority,
               "what": e.what, "detail": e.detail}
@@ -144,7 +153,7 @@ def consultation_records(desks: Mapping[str, HotlineDesk], missile_ids: Sequence
             "launches": [missile_ids[k] for k in sorted(missiles_of.get(cid, ()))],
             "state": str(f.state), "opened_t_s": round(c.opening.t_s, 1),
             "all_joined_t_s": _r(f.all_joined_t_s),
-            "statement_released_t_s": _r(min(released) if released else None),
+            "statement_released_t_s": _r(first_release_t_s(f)),
             "concluded_t_s": _r(f.concluded_t_s), "lapsed_t_s": _r(f.lapsed_t_s),
             "fact_sheet": sheet or None, "statement": statement, "events": events,
         })

@@ -48,6 +48,21 @@ def nation_radars(nation: str, extra: Sequence[RadarSpec] = ()) -> list[RadarSpe
     return [s for s in nation_sensors(nation, extra) if isinstance(s, RadarSpec)]
 
 
+def first_detections(scans: Iterable[TrackerInput]) -> dict[str, dict[str, float]]:
+    """Nation → missile id → time of its first detection by the nation's radars, over
+    scans in time order (evaluation only: truth ids). Infrared frames are not counted:
+    a summary's ``first_detection_s`` has always been a radar's."""
+    out: dict[str, dict[str, float]] = {}
+    for scan in scans:
+        if not isinstance(scan, RadarScan):
+            continue
+        seen = out.setdefault(scan.nation, {})
+        for tid in scan.truth_ids:
+            if tid is not None and tid not in seen:
+                seen[tid] = scan.t_s
+    return out
+
+
 def tracker_inputs(measurements: Iterable[Measurement]) -> list[TrackerInput]:
     """The measurements a tracker takes, in their order: radar scans and infrared frames
     (launch reports are the warning side's, not the tracker's)."""

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from trilink.physics import earth
-from trilink.warning.corridor import land_touches
+from trilink.warning.corridor import land_touches, widened
 from trilink.warning.policy import BoostWarning
 
 F = NDArray[np.float64]
@@ -109,12 +109,8 @@ def boost_corridor(x: F, P: F, nation: str, rules: BoostWarning) -> BoostView:
     for k in _FAN:
         la, lo = earth.geodesic_direct(lat, lon, heading + k * spread, dist)
         fan.append((k, la, lo))
-    lines = []
-    for k, la, lo in fan:
-        lines.append((la, lo))
-        for side in (-0.5 * math.pi, 0.5 * math.pi):
-            lines.append(earth.geodesic_direct(la, lo, heading + k * spread + side,
-                                               rules.corridor_half_width_m))
+    lines = [line for k, la, lo in fan
+             for line in widened(la, lo, heading + k * spread, rules.corridor_half_width_m)]
     touches, first = land_touches(lines, dist, nation)
     share = touches / len(lines)
     step = max(1, len(dist) // 60)

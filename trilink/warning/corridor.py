@@ -10,6 +10,7 @@ is warned about ("may pass over / may fall on"), with no impact point claimed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,16 +44,22 @@ def heading_corridor(x: F, nation: str, rules: NonBallistic) -> Corridor:
     heading = float(np.arctan2(e, n) % (2 * np.pi))
     dist = np.arange(0.0, rules.max_range_m + rules.step_m, rules.step_m)
     lat_c, lon_c = earth.geodesic_direct(lat0, lon0, heading, dist)
-    lines = [(lat_c, lon_c)]
-    for side in (-0.5 * np.pi, 0.5 * np.pi):
-        lat_s, lon_s = earth.geodesic_direct(lat_c, lon_c, heading + side,
-                                             rules.corridor_half_width_m)
-        lines.append((lat_s, lon_s))
+    lines = widened(lat_c, lon_c, heading, rules.corridor_half_width_m)
     touches, first = land_touches(lines, dist, nation)
     step = max(1, len(dist) // 60)
     centre = tuple((float(a), float(b)) for a, b in zip(
         np.degrees(lat_c[::step]), np.degrees(lon_c[::step]), strict=True))
     return Corridor(heading, centre, touches / len(lines), first)
+
+
+def widened(lat_rad: F, lon_rad: F, heading_rad: float, half_width_m: float
+            ) -> list[tuple[F, F]]:
+    """A ground line on ``heading_rad`` and its two edges ``half_width_m`` to its left and
+    right: the lines whose land touches make a corridor's share."""
+    lines = [(lat_rad, lon_rad)]
+    for side in (-0.5 * math.pi, 0.5 * math.pi):
+        lines.append(earth.geodesic_direct(lat_rad, lon_rad, heading_rad + side, half_width_m))
+    return lines
 
 
 def land_touches(lines: Sequence[tuple[F, F]], dist_m: F, nation: str
