@@ -46,10 +46,6 @@ def _events(record: Mapping[str, Any]) -> list[TrackEvent]:
             for t, tid, *xyz in record["updates"]]
 
 
-EMPTY_CONSULTATION: Mapping[str, Any] = {"id": None, "opened_s": None, "all_joined_s": None,
-                                         "statement_released_s": None}
-
-
 def launch_consultations(truth: Truth, records: Mapping[str, Mapping[str, Any]]
                          ) -> dict[int, str]:
     """Truth missile index → the consultation raised about it (evaluation only, as
@@ -186,7 +182,7 @@ def live_summary(scenario_id: str, seed: int, truth: Truth, scans: Sequence[Rada
                     None if e is None else round(e / 1e3, 2))
             per_nation[n] = entry
         cid = consultation_of.get(i)
-        consult = (dict(EMPTY_CONSULTATION) if cid is None
+        consult = (launch_block(None) if cid is None
                    else consultation_block(records, cid, launch_t))
         summary["launches"].append({"id": missile, "nations": per_nation,
                                     "consultation": consult})

@@ -88,10 +88,12 @@ def first_release_t_s(f: Folded) -> float | None:
     return min(released) if released else None
 
 
-def launch_block(cid: str, opened_t_s: float | None, all_joined_t_s: float | None,
-                 released_t_s: float | None, launch_t_s: float) -> dict[str, Any]:
+def launch_block(cid: str | None, opened_t_s: float | None = None,
+                 all_joined_t_s: float | None = None, released_t_s: float | None = None,
+                 launch_t_s: float = 0.0) -> dict[str, Any]:
     """The summary's per-launch consultation fields: its id and times in s after the
-    launch (the simulation's from the desks, a live run's from the nodes' records)."""
+    launch (the simulation's from the desks, a live run's from the nodes' records;
+    ``launch_block(None)``: a launch nobody consulted about)."""
     def rel(t: float | None) -> float | None:
         return None if t is None else round(float(t) - launch_t_s, 1)
 

@@ -51,6 +51,7 @@ from trilink.sim.hotline import (
     consultation_records,
     consultation_summary,
     desk_config,
+    launch_block,
     merged_into,
     response_models,
     trigger_rules,
@@ -411,8 +412,7 @@ def summarize(sim: Simulation) -> dict[str, Any]:
         cid = sim.consultation_of.get(i)
         consult = (consultation_summary({n: run.nodes[n].hotline for n in nations}, cid,
                                         launch_t) if cid is not None else
-                   {"id": None, "opened_s": None, "all_joined_s": None,
-                    "statement_released_s": None})
+                   launch_block(None))
         summary["launches"].append({"id": missile, "nations": per_nation,
                                     "consultation": consult})
     return summary
