@@ -15,6 +15,26 @@ may be its lowest), on ``confirmations`` successive states, marks the track
 non-ballistic — for good: a glider that dives again is still not a ballistic arc to
 predict from.
 
+A glider that *banks* turns sideways and, with less lift upward, sinks while it turns:
+its γ need not rise, and its lift reads to the tracker as a powered mode (so the rise
+test, which takes only unpowered states, sees nothing). What it cannot hide is the turn.
+A ballistic path keeps its plane through the Earth's centre, n = r × v / |r × v|:
+gravity is central (its small J2 part goes into the known rate below), drag acts along
+the velocity and an unbanked glider's lift within the plane, so neither turns it. In the
+Earth-fixed frame the Coriolis and centrifugal terms turn n slowly (up to about 2ω/cos
+γ, 0.01°/s), by an amount computed from the state and taken out
+(:func:`known_plane_rate`). The test, on every fresh state once the track has been seen
+descending (unpowered with γ below zero, or powered with γ below zero by
+``turn.sigma_factor`` of its sigma: a boost never descends), powered or not: the plane's
+turn since a reference state (the component of the normal's change about the local
+vertical: a heading change), carried forward by the known rotation, at or above
+``turn.min_turn_rad`` and ``turn.sigma_factor`` times its uncertainty (both states'
+velocity and position covariance, in quadrature), below ``turn.max_altitude_m``, faster
+than ``turn.min_speed_m_s``, on ``turn.confirmations`` successive states. The reference
+is the first descending state, replaced by a state ``turn.rebase_sigma_ratio`` times as
+uncertain while no turn shows (a track's first, noisy state would otherwise stand as a
+false offset), and re-taken after a gap of more than ``turn.max_gap_s``.
+
 The tracker's specific-force estimate would say the same in principle, but through the
 interacting-multiple-model mix it is noisy (tens of m/s² of sigma during a glide): the
 angle, from the velocity, is known to a tenth of a degree. Sans-I/O: states in, a flag
@@ -68,6 +88,53 @@ def flight_path_angle_rad(x: F) -> float:
     return math.asin(max(-1.0, min(1.0, float(v @ up) / speed)))
 
 
+def plane_normal(x: F) -> F:
+    """Unit normal of the plane through the Earth's centre and an ECEF state's
+    velocity (r × v normalised)."""
+    h = np.cross(np.asarray(x[:3], dtype=np.float64), np.asarray(x[3:6], dtype=np.float64))
+    out: F = h / max(float(np.linalg.norm(h)), 1e-9)
+    return out
+
+
+def known_plane_rate(x: F) -> F:
+    """d n / dt (rad/s, a vector across n) of :func:`plane_normal` on a ballistic path
+    through the state ``x``: only the J2, Coriolis and centrifugal accelerations
+    (d(r × v)/dt = r × a; the central part of gravity gives nothing, drag along v and
+    lift in the plane only change |r × v|)."""
+    r = np.asarray(x[:3], dtype=np.float64)
+    v = np.asarray(x[3:6], dtype=np.float64)
+    h = np.cross(r, v)
+    h_norm = max(float(np.linalg.norm(h)), 1e-9)
+    n = h / h_norm
+    a = earth.gravity_j2_ecef(r) + earth.rotating_frame_acceleration(r, v)
+    dh = np.cross(r, a)
+    out: F = (dh - float(dh @ n) * n) / h_norm
+    return out
+
+
+def turn_axis(x: F) -> F:
+    """The direction across the plane normal in which a sideways force moves it:
+    r̂ × n, horizontal and in the plane (along the horizontal velocity)."""
+    r = np.asarray(x[:3], dtype=np.float64)
+    u = np.cross(r / float(np.linalg.norm(r)), plane_normal(x))
+    out: F = u / max(float(np.linalg.norm(u)), 1e-9)
+    return out
+
+
+def plane_turn_sigma_rad(x: F, P: F, axis: F) -> float:
+    """One-sigma uncertainty of the plane normal of ``x`` along ``axis`` (a unit vector
+    across it), from the position and velocity covariance: d n·u = (v × u)·dr/|h|
+    + (u × r)·dv/|h|; the velocity part, σ(v across the plane)/(v cos γ), dominates."""
+    r = np.asarray(x[:3], dtype=np.float64)
+    v = np.asarray(x[3:6], dtype=np.float64)
+    h_norm = float(np.linalg.norm(np.cross(r, v)))
+    if h_norm < 1e-9:
+        return math.pi
+    J = np.concatenate([np.cross(v, axis), np.cross(axis, r)]) / h_norm
+    var = float(J @ np.asarray(P, dtype=np.float64)[:6, :6] @ J)
+    return math.sqrt(max(var, 0.0))
+
+
 @dataclass
 class TrackPath:
     """What the path has shown of one track so far."""
@@ -79,6 +146,16 @@ class TrackPath:
     rising: int = 0
     non_ballistic: bool = False
     marked_t_s: float = math.nan  # when the path showed it
+    marked_by: str = ""  # "rise" or "turn": which test showed it
+    # The turn test (module docstring): seen descending, the reference plane normal
+    # (carried forward by the known rotation) and its sigma, the last state taken.
+    descending: bool = False
+    ref_normal: F | None = None
+    ref_sigma_rad: float = 0.0
+    prev_t_s: float = -math.inf
+    prev_x: F | None = None
+    turn_rad: float = 0.0  # the latest turn since the reference (signed, + is left)
+    turning: int = 0
 
 
 @dataclass
@@ -99,6 +176,9 @@ class PathWatch:
             return False
         tr.last_t_s = t_s
         gamma = flight_path_angle_rad(x)
+        if self._turned(tr, t_s, x, P, gamma, powered_probability < powered_hold):
+            tr.non_ballistic, tr.marked_t_s, tr.marked_by = True, t_s, "turn"
+            return True
         if powered_probability >= powered_hold:
             tr.rising = 0  # a burning engine may lift the path: no evidence either way
             return False
@@ -122,8 +202,45 @@ class PathWatch:
             tr.lowest_rad, tr.lowest_sigma_rad = gamma, sigma
         tr.rising = tr.rising + 1 if rose else 0
         if tr.rising >= d.confirmations:
-            tr.non_ballistic, tr.marked_t_s = True, t_s
+            tr.non_ballistic, tr.marked_t_s, tr.marked_by = True, t_s, "rise"
         return tr.non_ballistic
+
+    def _turned(self, tr: TrackPath, t_s: float, x: F, P: F, gamma: float,
+                unpowered: bool) -> bool:
+        """The turn test of the module docstring, on one fresh state: True once the
+        plane has turned beyond a ballistic arc's on ``confirmations`` states in a row."""
+        d = self.detect.turn
+        x = np.asarray(x, dtype=np.float64)
+        if not tr.descending:
+            # Unpowered, below the horizontal (as the rise test's apogee); powered, only
+            # beyond doubt: a boost climbs, and a first noisy boost state must not arm.
+            sure = d.sigma_factor * flight_path_angle_sigma_rad(x, P)
+            tr.descending = gamma < 0.0 if unpowered else gamma + sure < 0.0
+            if not tr.descending:
+                return False
+        axis = turn_axis(x)
+        sigma = plane_turn_sigma_rad(x, P, axis)
+        if tr.ref_normal is None or tr.prev_x is None or t_s - tr.prev_t_s > d.max_gap_s:
+            tr.ref_normal, tr.ref_sigma_rad, tr.turning = plane_normal(x), sigma, 0
+            tr.prev_t_s, tr.prev_x, tr.turn_rad = t_s, x, 0.0
+            return False
+        # Carry the reference forward by what a ballistic arc's plane does meanwhile
+        # (trapezoid over the two states).
+        rate = 0.5 * (known_plane_rate(tr.prev_x) + known_plane_rate(x))
+        ref = tr.ref_normal + (t_s - tr.prev_t_s) * rate
+        tr.ref_normal = ref / float(np.linalg.norm(ref))
+        tr.prev_t_s, tr.prev_x = t_s, x
+        tr.turn_rad = float((plane_normal(x) - tr.ref_normal) @ axis)
+        speed = float(np.linalg.norm(x[3:6]))
+        _, _, h = earth.ecef_to_geodetic(x[:3][None, :])
+        needed = max(d.min_turn_rad, d.sigma_factor * math.hypot(sigma, tr.ref_sigma_rad))
+        turned = (abs(tr.turn_rad) >= needed and float(h[0]) <= d.max_altitude_m
+                  and speed >= d.min_speed_m_s)
+        tr.turning = tr.turning + 1 if turned else 0
+        if tr.turning == 0 and sigma < d.rebase_sigma_ratio * tr.ref_sigma_rad:
+            # A firmer state, and no turn to lose: it becomes the reference.
+            tr.ref_normal, tr.ref_sigma_rad = plane_normal(x), sigma
+        return tr.turning >= d.confirmations
 
     def tracks(self) -> dict[str, TrackPath]:
         """What is known of each track (read-only use: reports and tools)."""
