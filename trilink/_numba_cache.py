@@ -17,7 +17,8 @@ import sys
 from pathlib import Path
 
 # The modules whose kernels numba compiles on first use (the slow, silent part of a cold run).
-KERNEL_MODULES = ("trilink.physics.ballistic", "trilink.tracking.kernels")
+KERNEL_MODULES = ("trilink.physics.ballistic", "trilink.tracking.kernels",
+                  "trilink.sharing.fusion_kernels")
 COLD_NOTE = "trilink: compiling the tracker's kernels once (about 40 s) …"
 
 

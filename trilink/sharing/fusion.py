@@ -4,7 +4,7 @@ Partners share tracks, not plots, and their estimates are correlated with ours i
 nobody knows (common process noise, shared earlier data, relays). Fusion therefore uses
 **covariance intersection** (Julier & Uhlmann): for any cross-correlation the fused
 covariance bounds the true error. The weight ω minimises the fused covariance's
-determinant (golden-section search on [0, 1]).
+determinant (found exactly, :func:`covariance_intersection`).
 
 Association: a partner's track and a local track describe one missile when their
 time-aligned states are statistically close (chi-square gate on the position and
@@ -25,15 +25,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 from scipy.stats import chi2
 
 from trilink.kinds.tracks import NX, check_state, first_bad_state
+from trilink.sharing import fusion_kernels
 from trilink.tracking import kernels
 from trilink.tracking.imm import ImmParams
 
 F = NDArray[np.float64]
 _PRM = ImmParams().vector()
-_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # Time-aligning two tracks predicts one across the gap with its likelier mode; near
 # burnout that mode can be wrong. Allow an unknown force up to this (uniform) over the gap,
 # or one missile's tracks in boost split into two objects (bench/bench_crowded.py).
@@ -43,42 +46,24 @@ _ALIGN_FORCE_M_S2 = 30.0
 def covariance_intersection(x_a: F, P_a: F, x_b: F, P_b: F) -> tuple[F, F, float]:
     """Fuse two estimates of one state with unknown cross-correlation.
 
-    Returns the fused state, covariance and the weight ω of estimate a.
+    Returns the fused state, covariance and the weight ω of estimate a: the ω in [0, 1]
+    that minimises the fused covariance's determinant, found exactly
+    (:func:`trilink.sharing.fusion_kernels.ci_fuse`).
     """
-    Ia, Ib = np.linalg.inv(P_a), np.linalg.inv(P_b)
-
-    def logdet(w: float) -> float:
-        sign, value = np.linalg.slogdet(w * Ia + (1.0 - w) * Ib)
-        return -float(value) if sign > 0 else math.inf
-
-    lo, hi = 0.0, 1.0
-    c = hi - _GOLDEN * (hi - lo)
-    d = lo + _GOLDEN * (hi - lo)
-    fc, fd = logdet(c), logdet(d)
-    for _ in range(40):
-        if fc < fd:
-            hi, d, fd = d, c, fc
-            c = hi - _GOLDEN * (hi - lo)
-            fc = logdet(c)
-        else:
-            lo, c, fc = c, d, fd
-            d = lo + _GOLDEN * (hi - lo)
-            fd = logdet(d)
-    candidates = [(logdet(0.0), 0.0), (logdet(1.0), 1.0), (fc, c), (fd, d)]
-    w = min(candidates)[1]
-    info = w * Ia + (1.0 - w) * Ib
-    P = np.linalg.inv(info)
-    x = P @ (w * Ia @ x_a + (1.0 - w) * Ib @ x_b)
-    return x, 0.5 * (P + P.T), w
+    x = np.empty(len(x_a))
+    P = np.empty((len(x_a), len(x_a)))
+    w = fusion_kernels.ci_fuse(np.ascontiguousarray(x_a, dtype=np.float64),
+                               np.ascontiguousarray(P_a, dtype=np.float64),
+                               np.ascontiguousarray(x_b, dtype=np.float64),
+                               np.ascontiguousarray(P_b, dtype=np.float64), x, P)
+    return x, P, float(w)
 
 
 def _with_unknown_force(P6: F, gap_s: float) -> F:
     """A 6-state covariance widened for an unknown force (up to ``_ALIGN_FORCE_M_S2``,
     uniform) acting over ``gap_s`` of prediction."""
     out = np.array(P6, dtype=np.float64, copy=True)
-    if gap_s > 0.0:
-        out[:3, :3] += np.eye(3) * (0.5 * _ALIGN_FORCE_M_S2 * gap_s**2) ** 2 / 3.0
-        out[3:, 3:] += np.eye(3) * (_ALIGN_FORCE_M_S2 * gap_s) ** 2 / 3.0
+    fusion_kernels.widen_for_unknown_force(out, float(gap_s), _ALIGN_FORCE_M_S2)
     return out
 
 
@@ -121,6 +106,77 @@ def _all_sane(tracks: list[SourceTrack]) -> bool:
                            np.stack([tr.P for tr in tracks])) is None
 
 
+# Above this many pairs a k-d tree finds the candidates; below it a dense pass is cheaper.
+_DENSE_PAIRS = 4096
+
+
+def near_pairs(t_a: F, x_a: F, t_b: F, x_b: F, max_separation_m: float,
+               same: bool = False) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The pairs (i, j) of states ``x_a[i]`` at ``t_a[i]`` and ``x_b[j]`` at ``t_b[j]``
+    (ECEF, 9 states each) that could lie within ``max_separation_m`` once time-aligned
+    by fusion's prediction; ``same``: a and b are one set, give each pair once (i < j).
+
+    Why: association and merging compare every new track with every object, each
+    comparison a prediction and a solve. This gate is conservative (it never drops a
+    pair that the exact test would keep): the earlier state moved on in a straight line
+    misses the prediction by at most ½·A·gap², A bounding gravity, the Coriolis term and
+    the state's own force. Candidates come from a k-d tree, so the work grows with the
+    pairs that are near, not with all pairs.
+    """
+    n, m = len(t_a), len(t_b)
+    empty = np.zeros(0, dtype=np.intp)
+    if n == 0 or m == 0:
+        return empty, empty
+    gap_max_s = float(max(np.max(t_a) - np.min(t_b), np.max(t_b) - np.min(t_a), 0.0))
+
+    def accel_bound(x: F) -> F:
+        """A bound on the acceleration fusion's prediction applies to each state over
+        up to ``gap_max_s``: gravity at the nearest the state can come to Earth's centre
+        (2 % for J2, 0.1 m/s² for the centrifugal term), the Coriolis term at the fastest
+        it can go, and a powered state's own force."""
+        radius = np.linalg.norm(x[:, :3], axis=1)
+        speed = np.linalg.norm(x[:, 3:6], axis=1)
+        force = np.linalg.norm(x[:, 6:9], axis=1)
+        nearest_m = np.maximum(radius - speed * gap_max_s - 0.5 * (50.0 + force) * gap_max_s**2,
+                               3.0e6)
+        gravity = 1.02 * kernels.MU / nearest_m**2 + 0.1
+        bound: F = gravity + force + 2.0 * kernels.W * (speed + (gravity + force) * gap_max_s)
+        return bound
+
+    acc_a, acc_b = accel_bound(x_a), accel_bound(x_b)
+    if n * m <= _DENSE_PAIRS:
+        ii, jj = np.indices((n, m)).reshape(2, -1)
+    else:
+        speed_max = float(max(np.max(np.linalg.norm(x_a[:, 3:6], axis=1)),
+                              np.max(np.linalg.norm(x_b[:, 3:6], axis=1))))
+        acc_max = float(max(np.max(acc_a), np.max(acc_b)))
+        radius_m = (max_separation_m + speed_max * gap_max_s
+                    + 0.625 * acc_max * gap_max_s**2 + 1.0)
+        tree_b = cKDTree(x_b[:, :3])
+        if same:
+            found = tree_b.query_pairs(radius_m, output_type="ndarray")
+            ii, jj = found[:, 0].astype(np.intp), found[:, 1].astype(np.intp)
+        else:
+            hits = cKDTree(x_a[:, :3]).sparse_distance_matrix(tree_b, radius_m,
+                                                              output_type="ndarray")
+            ii, jj = hits["i"].astype(np.intp), hits["j"].astype(np.intp)
+    if same:
+        keep = ii < jj
+        ii, jj = ii[keep], jj[keep]
+    gap = t_a[ii] - t_b[jj]  # > 0: b is the earlier state, moved on to a's time
+    a_later = gap >= 0.0
+    early_x = np.where(a_later[:, None], x_b[jj], x_a[ii])
+    late_x = np.where(a_later[:, None], x_a[ii], x_b[jj])
+    early_acc = np.where(a_later, acc_b[jj], acc_a[ii])
+    dt = np.abs(gap)
+    moved = early_x[:, :3] + early_x[:, 3:6] * dt[:, None]
+    miss_m = np.linalg.norm(late_x[:, :3] - moved, axis=1)
+    # 1.25: room for the RK4 steps and J2 beyond the bound; 1 m for rounding.
+    near = miss_m <= max_separation_m + 0.625 * early_acc * dt**2 + 1.0
+    order = np.lexsort((jj[near], ii[near]))
+    return ii[near][order], jj[near][order]
+
+
 @dataclass(frozen=True)
 class SourceTrack:
     """One nation's track as shared (or the local one): state at time t_s."""
@@ -146,6 +202,28 @@ class FusedObject:
     powered_probability: float = 0.0
 
 
+def _assignment(cost: F) -> list[tuple[int, int]]:
+    """Global nearest neighbour on a cost matrix whose infinite entries forbid a pair:
+    solved per connected group of allowed pairs (independent problems), so a large
+    picture costs the sum of its small groups, not one cubic solve."""
+    rows, cols = np.nonzero(np.isfinite(cost))
+    if rows.size == 0:
+        return []
+    n, m = cost.shape
+    graph = coo_matrix((np.ones(rows.size), (rows, n + cols)), shape=(n + m, n + m))
+    _, label = connected_components(graph, directed=False)
+    out: list[tuple[int, int]] = []
+    for group in np.unique(label[rows]):
+        r = np.flatnonzero(label[:n] == group)
+        c = np.flatnonzero(label[n:] == group)
+        sub = cost[np.ix_(r, c)]
+        big = 1e12
+        rr, cc = linear_sum_assignment(np.where(np.isfinite(sub), sub, big))
+        out += [(int(r[i]), int(c[j])) for i, j in zip(rr, cc, strict=True)
+                if np.isfinite(sub[i, j])]
+    return sorted(out)
+
+
 class FusedPicture:
     """A node's fused picture: every missile once, whoever tracks it.
 
@@ -163,6 +241,7 @@ class FusedPicture:
         self.merge_every_s = 10.0
         self.max_separation_m = 10e3
         self._last_merge_s = -np.inf
+        self._merged_revision = -1  # the revision the last merge pass saw
         self._gate = float(chi2.ppf(gate_probability, 6))
         self._objects: dict[str, FusedObject] = {}
         self._owner: dict[str, str] = {}  # source key → fused id
@@ -230,27 +309,28 @@ class FusedPicture:
         objs = [o for o in self._objects.values() if t_new - o.t_s <= self.stale_after_s]
         touched: set[str] = set()
         cost = np.full((len(new), len(objs)), np.inf)
-        for i, tr in enumerate(new):
-            for j, obj in enumerate(objs):
-                # A nation does not track one missile under two live ids at once (a new
-                # id after its old track ended is fine: lost and re-acquired).
-                if self._conflict([tr], obj):
-                    continue
-                d2 = self._distance2(tr.t_s, tr.x, tr.P, tr.powered_probability, obj)
-                if d2 <= self._gate:
-                    cost[i, j] = d2
+        rows, cols = near_pairs(
+            np.array([tr.t_s for tr in new]), np.stack([tr.x for tr in new]),
+            np.array([o.t_s for o in objs]),
+            np.stack([o.x for o in objs]) if objs else np.zeros((0, NX)),
+            self.max_separation_m)
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
+            tr, obj = new[i], objs[j]
+            # A nation does not track one missile under two live ids at once (a new
+            # id after its old track ended is fine: lost and re-acquired).
+            if self._conflict([tr], obj):
+                continue
+            d2 = self._distance2(tr.t_s, tr.x, tr.P, tr.powered_probability, obj)
+            if d2 <= self._gate:
+                cost[i, j] = d2
         paired: set[int] = set()
-        if objs:
-            big = 1e12
-            rows, cols = linear_sum_assignment(np.where(np.isfinite(cost), cost, big))
-            for i, j in zip(rows, cols, strict=True):
-                if np.isfinite(cost[i, j]):
-                    tr = new[i]
-                    key = f"{tr.nation}/{tr.track_id}"
-                    objs[j].sources[key] = tr
-                    self._owner[key] = objs[j].fused_id
-                    touched.add(objs[j].fused_id)
-                    paired.add(int(i))
+        for i, j in _assignment(cost):
+            tr = new[i]
+            key = f"{tr.nation}/{tr.track_id}"
+            objs[j].sources[key] = tr
+            self._owner[key] = objs[j].fused_id
+            touched.add(objs[j].fused_id)
+            paired.add(i)
         for i, tr in enumerate(new):
             if i in paired:
                 continue
@@ -284,24 +364,38 @@ class FusedPicture:
 
     def _merge_duplicates(self) -> None:
         """Objects that turn out to be one missile (e.g. one was seen only before, the
-        other only after a gap) become one, under the older id."""
+        other only after a gap) become one, under the older id.
+
+        Only pairs near enough to pass :func:`near_pairs` are tested, and only those of
+        which one object changed since the last pass: an unchanged pair was tested then,
+        on the same states, and would fail the same way.
+        """
         self._refresh()
         objs = list(self._objects.values())
-        for a_pos, a in enumerate(objs):
-            for b in objs[a_pos + 1:]:
-                if a.fused_id not in self._objects or b.fused_id not in self._objects:
-                    continue
-                if abs(a.t_s - b.t_s) > self.stale_after_s:
-                    continue  # not tracked at the same time: cannot be told apart safely
-                if self._conflict(list(b.sources.values()), a):
-                    continue
-                if self._distance2(b.t_s, b.x, b.P, b.powered_probability, a) <= self._gate:
-                    for key, src in b.sources.items():
-                        a.sources[key] = src
-                        self._owner[key] = a.fused_id
-                    del self._objects[b.fused_id]
-                    self._fuse(a)
-                    self._bump((a.fused_id,))
+        since = self._merged_revision
+        self._merged_revision = self.revision
+        if len(objs) < 2:
+            return
+        rows, cols = near_pairs(np.array([o.t_s for o in objs]), np.stack([o.x for o in objs]),
+                                np.array([o.t_s for o in objs]), np.stack([o.x for o in objs]),
+                                self.max_separation_m, same=True)
+        for a_pos, b_pos in zip(rows.tolist(), cols.tolist(), strict=True):
+            a, b = objs[a_pos], objs[b_pos]
+            if a.fused_id not in self._objects or b.fused_id not in self._objects:
+                continue
+            if max(self._rev.get(a.fused_id, 0), self._rev.get(b.fused_id, 0)) <= since:
+                continue
+            if abs(a.t_s - b.t_s) > self.stale_after_s:
+                continue  # not tracked at the same time: cannot be told apart safely
+            if self._conflict(list(b.sources.values()), a):
+                continue
+            if self._distance2(b.t_s, b.x, b.P, b.powered_probability, a) <= self._gate:
+                for key, src in b.sources.items():
+                    a.sources[key] = src
+                    self._owner[key] = a.fused_id
+                del self._objects[b.fused_id]
+                self._fuse(a)
+                self._bump((a.fused_id,))
 
     def _fuse(self, obj: FusedObject) -> None:
         newest = max(s.t_s for s in obj.sources.values())
@@ -309,28 +403,19 @@ class FusedPicture:
         sources = sorted((s for s in obj.sources.values()
                           if newest - s.t_s <= self.stale_after_s),
                          key=lambda s: (s.nation, s.track_id))
-        t = newest
         obj.powered_probability = max(s.powered_probability for s in sources
                                       if s.t_s == newest)
-        x = P = None
-        for s in sources:
-            xs, Ps = predict_track(s.x, s.P, t - s.t_s, s.powered_probability)
-            # The same allowance as association: an older source predicted with the
-            # wrong mode must not outweigh a fresh one (it would pull a boosting missile's
-            # fused state back to the energy it had at the older time).
-            Ps[:6, :6] = _with_unknown_force(Ps[:6, :6], t - s.t_s)
-            if x is None or P is None:
-                x, P = xs, Ps
-                continue
-            xf, Pf, _ = covariance_intersection(x[:6], P[:6, :6], xs[:6], Ps[:6, :6])
-            x = np.concatenate([xf, x[6:]])
-            P9 = np.array(P, copy=True)
-            P9[:6, :6] = Pf
-            P9[:6, 6:] = 0.0
-            P9[6:, :6] = 0.0
-            P = P9
-        assert x is not None and P is not None
-        obj.t_s, obj.x, obj.P = t, x, P
+        x, P = np.empty(NX), np.empty((NX, NX))
+        # Each source predicted to the newest time, with the same allowance as
+        # association: an older source predicted with the wrong mode must not outweigh a
+        # fresh one (it would pull a boosting missile's fused state back to the energy it
+        # had at the older time); then intersected in turn (one compiled call).
+        fusion_kernels.fuse_sources(
+            np.stack([s.x for s in sources]), np.stack([s.P for s in sources]),
+            np.array([newest - s.t_s for s in sources]),
+            np.array([1 if s.powered_probability > 0.5 else 0 for s in sources], dtype=np.int64),
+            _ALIGN_FORCE_M_S2, _PRM, x, P)
+        obj.t_s, obj.x, obj.P = newest, x, P
 
     def _refresh(self) -> None:
         for fid in sorted(self._dirty):
