@@ -1,10 +1,16 @@
-"""Shared harness of the fault runs (bench/faults/*.py): a JPN live node in this process,
-a US node as a `trilink node` process, a real nats-server, the 2023-12-17 SRBM replay.
+"""Shared harness of the fault runs (bench/faults/*.py): the per-nation deployment of
+``trilink live`` (tests/fault_federation.py: one nats-server per nation, JetStream
+domains, leaf nodes to the US hub, nkey users with their permissions), a JPN live node
+in this process on JPN's server, a US node as a `trilink node` process on the hub's
+server (it reads JPN's outbox through JPN's domain, across the leaf link), the
+2023-12-17 SRBM replay fed to JPN by JPN's sensor user.
 
 As in tests/test_faults.py: JPN seals its tracks for the US (audit ``sent`` rows), hands
-them to JetStream (counted here as *acked* when the PubAck came back), and the US node
-audits what it takes (``received`` rows). After a run: acked − received = lost, seqs
-received more than once = applied twice, and both audits must verify.
+them to JetStream on its own server (counted here as *acked* when the PubAck came back),
+and the US node audits what it takes (``received`` rows). After a run: acked − received
+= lost, seqs received more than once = applied twice, an envelope the US took that JPN
+did not seal for the US = a releasability leak, and both audits must verify; a probe as
+KOR's node (:meth:`Federation.leak_probe`) must not read what JPN addressed to the US.
 """
 
 from __future__ import annotations
@@ -15,8 +21,6 @@ import collections
 import contextlib
 import json
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from trilink.bus.nats import NatsBus
-from trilink.bus.server import free_port, nats_server_binary
 from trilink.live import LiveNode, live_national_node, load_keys_dir, write_keys
 from trilink.live.client import SensorFeed
 from trilink.live.feed import encode_scan, from_scan, sensor_subject
+from trilink.live.natsconf import ROLE_NODE, ROLE_SENSOR
 from trilink.live.replay import (
     ScenarioClock,
     scenario_nations,
@@ -43,9 +47,11 @@ from trilink.sharing.policy import policy_for
 from trilink.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from fault_federation import NATIONS, Federation, Netns, Proxy, netns_works  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "faults.json"
 SCENARIO = "2023-12-17-srbm"
-NATIONS = ("USA", "JPN", "KOR")
 
 # Every PubAck JetStream gave JPN, with its wall time (the bus is created per connection,
 # so the count sits on the class; a bench-only wrapper, the node is unchanged).
@@ -70,13 +76,24 @@ def parser(doc: str | None) -> argparse.ArgumentParser:
     p.add_argument("--fault-s", type=float, help="wall seconds the fault lasts "
                    "(default 30, quick 3)")
     p.add_argument("--keep", type=Path, help="keep the run's folder (audits, logs) here")
+    p.add_argument("--ack-wait-s", type=float, default=5.0,
+                   help="ack wait of the US node's consumers, made before it starts: what "
+                   "a delivery lost in a crash waits before it comes again (default 5, as "
+                   "`trilink live`'s nodes; `trilink node` alone uses 30)")
     return p
 
 
 def settings(a: argparse.Namespace) -> tuple[float, float]:
+    Run.ack_wait_s = a.ack_wait_s
     speed = a.speed or (20.0 if a.quick else 2.0)
     fault_s = a.fault_s if a.fault_s is not None else (3.0 if a.quick else 30.0)
     return speed, fault_s
+
+
+def variant(a: argparse.Namespace) -> str:
+    """The results' key: quick or full, and the ack wait when it is not the default."""
+    v = "quick" if a.quick else "full"
+    return v if a.ack_wait_s == 5.0 else f"{v}-ack-wait-{a.ack_wait_s:g}s"
 
 
 def seqs(db: Path, direction: str, peer: str) -> list[int]:
@@ -86,6 +103,28 @@ def seqs(db: Path, direction: str, peer: str) -> list[int]:
         rows = c.execute("SELECT seq FROM audit WHERE direction=? AND peer=? AND "
                          "kind='missile_track' AND seq IS NOT NULL", (direction, peer))
         return [int(r[0]) for r in rows]
+
+
+def digests(db: Path, direction: str, peer: str) -> set[str]:
+    """SHA-256 of the track envelopes of the audit's ``direction`` rows with ``peer``."""
+    if not db.exists():
+        return set()
+    with sqlite3.connect(db, timeout=10.0) as c:
+        rows = c.execute("SELECT envelope_sha256 FROM audit WHERE direction=? AND peer=? "
+                         "AND kind='missile_track' AND envelope_sha256 IS NOT NULL",
+                         (direction, peer))
+        return {str(r[0]) for r in rows}
+
+
+def leaf_events(log: Path) -> dict[str, Any]:
+    """Leaf connections JPN's server logged as made and as closed (with why), so far."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return {"created": 0, "closed": []}
+    return {"created": sum("Leafnode connection created" in ln for ln in lines),
+            "closed": [ln.split("Leafnode connection closed: ", 1)[1][:80] for ln in lines
+                       if "Leafnode connection closed: " in ln]}
 
 
 def rejected(db: Path, peer: str) -> dict[str, int]:
@@ -104,66 +143,22 @@ def rejection_samples(db: Path, peer: str, n: int = 2) -> list[str]:
         return [f"{r}: {d}" for r, d in rows]
 
 
-def wait_port(host: str, port: int, proc: subprocess.Popen[bytes] | None,
-              timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex((host, port)) == 0:
-                return
-        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-            raise RuntimeError(f"nothing listens on {host}:{port}")
-        time.sleep(0.02)
-
-
-class Server:
-    """nats-server with JetStream on ``host:port``, store in ``store``; restartable."""
-
-    def __init__(self, store: Path, host: str = "127.0.0.1", port: int | None = None,
-                 log: Path | None = None) -> None:
-        self.store, self.host, self.port = store, host, port or free_port()
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-        store.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def url(self) -> str:
-        return f"nats://{self.host}:{self.port}"
-
-    def start(self) -> None:
-        err = self.log.open("ab") if self.log is not None else subprocess.DEVNULL
-        self.proc = subprocess.Popen(
-            [nats_server_binary(), "-js", "-a", self.host, "-p", str(self.port),
-             "-sd", str(self.store)], stdout=subprocess.DEVNULL, stderr=err)
-        wait_port(self.host, self.port, self.proc)
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 Inject = Callable[["Run"], Awaitable[dict[str, Any]]]
 
 
 class Run:
-    """One replay through one fault. ``usa_prefix`` wraps the US node's command (e.g.
-    ``ip netns exec``); ``usa_clock_offset_s`` offsets the US node's clock (scenario
-    seconds: its --start-unix moves by −offset/speed)."""
+    """One replay through one fault, on the federation ``fed`` (started and stopped by
+    :meth:`go`). ``usa_prefix`` wraps the US node's command; ``usa_clock_offset_s``
+    offsets the US node's clock (scenario seconds: its --start-unix moves by
+    −offset/speed)."""
 
-    def __init__(self, folder: Path, speed: float, *, usa_prefix: Sequence[str] = (),
-                 usa_clock_offset_s: float = 0.0, lead_s: float = 15.0) -> None:
-        self.dir, self.speed = folder, speed
+    ack_wait_s = 5.0  # the US node's consumers' (parser: --ack-wait-s)
+
+    def __init__(self, folder: Path, speed: float, fed: Federation | None = None, *,
+                 usa_prefix: Sequence[str] = (), usa_clock_offset_s: float = 0.0,
+                 lead_s: float = 12.0) -> None:
+        self.dir, self.speed, self.lead_s = folder, speed, lead_s
+        self.fed = fed if fed is not None else Federation(folder / "fed")
         sc = load_scenario(SCENARIO)
         self.regime = sc.regime
         truth = scenario_truth(sc)
@@ -183,11 +178,13 @@ class Run:
                                   NATIONS, self.jpn_audit, epoch=truth.epoch,
                                   modelled_latency=True)
         self.log_lines: list[str] = []
-        self.live = LiveNode(node, "", clock=self.clock.unix_now, speed=speed, sensors=True,
-                             hold_sends=True, log=self._log)
+        # Read through self.clock: go() sets scenario second 0 once the servers are up.
+        self.live = LiveNode(node, "", clock=lambda: self.clock.unix_now(), speed=speed,
+                             sensors=True, hold_sends=True, log=self._log,
+                             nats_options=self.fed.opts("JPN", ROLE_NODE))
         self.usa: subprocess.Popen[bytes] | None = None
         self.usa_starts = 0
-        self.fed = self.feed_failed = 0
+        self.published = self.feed_failed = 0
         ACKED.clear()
 
     def _log(self, line: str) -> None:
@@ -205,18 +202,20 @@ class Run:
             try:
                 await nc.publish(sensor_subject(scan.nation, scan.sensor_id),
                                  encode_scan(msg))
-                self.fed += 1
+                self.published += 1
             except Exception:
                 self.feed_failed += 1
         with contextlib.suppress(Exception):  # best effort: the publishes were counted
             await asyncio.wait_for(nc.flush(), 60.0)
 
-    def start_usa(self, url: str) -> subprocess.Popen[bytes]:
+    def start_usa(self, url: str | None = None) -> subprocess.Popen[bytes]:
+        url = url or self.fed.url("USA")
         start_unix = self.clock.start_unix - self.usa_offset_s / self.speed
         out = (self.dir / "USA.log").open("ab")
         self.usa = subprocess.Popen(
             [*self.usa_prefix, sys.executable, "-m", "trilink.cli", "node", "--nation", "USA",
              "--keys", str(self.dir / "keys"), "--nats", url, "--audit", str(self.usa_audit),
+             "--nats-creds", str(self.fed.creds / "USA"),
              "--epoch", self.epoch.isoformat(), "--start-unix", repr(start_unix),
              "--speed", str(self.speed), *(["--regime", self.regime] if self.regime else [])],
             stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
@@ -241,13 +240,28 @@ class Run:
             await asyncio.sleep(0.2)
         return None
 
-    async def go(self, jpn_url: str, usa_url: str, fault_at_s: float, inject: Inject
-                 ) -> dict[str, Any]:
-        self.live.url = jpn_url
+    async def go(self, fault_at_s: float, inject: Inject) -> dict[str, Any]:
+        """Start the federation, the nodes and the feed, run ``inject`` at scenario
+        second ``fault_at_s``, drain, probe for leaks, stop everything."""
+        try:
+            return await self._go(fault_at_s, inject)
+        finally:
+            if self.usa is not None and self.usa.poll() is None:
+                self.usa.kill()
+                self.usa.wait()
+            self.fed.stop()
+
+    async def _go(self, fault_at_s: float, inject: Inject) -> dict[str, Any]:
+        t0 = time.time()
+        await self.fed.start()
+        await self.fed.consumers("USA", self.ack_wait_s)
+        self.federation_start_s = round(time.time() - t0, 2)
+        self.clock = ScenarioClock(self.epoch, time.time() + self.lead_s, self.speed)
+        self.live.url = self.fed.url("JPN")
         await self.live.start()
-        self.start_usa(usa_url)
-        nc = await SensorFeed.open(jpn_url, ["JPN"], "fault-feed", lambda n: {},
-                                   log=self._log)
+        self.start_usa()
+        nc = await SensorFeed.open(self.fed.url("JPN"), ["JPN"], "fault-feed",
+                                   lambda n: self.fed.opts(n, ROLE_SENSOR), log=self._log)
         feed = asyncio.create_task(self.feed(nc))
         # The fault runs while the feed goes on, from scenario second fault_at_s.
         await asyncio.sleep(max(0.0, self.clock.wall_at(fault_at_s) - time.time()))
@@ -264,6 +278,10 @@ class Run:
         held_for = sorted({o.next_hop for _, _, o in self.live._later})
         sent = self.sent_to_usa()
         tail = await self.caught_up(sent, time.time(), timeout_s=60.0)
+        # Was JPN's leaf link to the hub re-made (a reconnect), or did it ride the fault out?
+        leaf = leaf_events(self.fed.servers["JPN"].log)
+        # Through the healed links, from the third nation: nothing of JPN's for the US.
+        probe = await self.fed.leak_probe("KOR", "JPN", "USA")
         assert self.usa is not None
         usa_alive = self.usa.poll() is None
         self.usa.terminate()
@@ -272,14 +290,22 @@ class Run:
         except subprocess.TimeoutExpired:
             self.usa.kill()
             usa_rc = self.usa.wait()
-        return {"fault": fault, "feed_scans_published": self.fed,
+        return {"fault": fault, "feed_scans_published": self.published,
                 "feed_scans_failed": self.feed_failed,
                 "feed_scans_kept_in_outage": nc.buffered, "feed_scans_dropped": nc.dropped,
                 "feed_scans_never_sent": nc.waiting, "jpn_scans_taken": self.live.scans,
                 "scans_lost": len(self.scans) - self.live.scans,
                 "jpn_feed_rejected": self.live.feed_rejected, "jpn_outbox_left": outbox_left,
                 "jpn_held_for": held_for, "final_drain_s": tail,
-                "usa_alive_at_end": usa_alive, "usa_exit_code": usa_rc}
+                "usa_alive_at_end": usa_alive, "usa_exit_code": usa_rc,
+                "leak_probe": probe, "server_violations": self.fed.violations(),
+                "server_starts": {n: sv.starts for n, sv in self.fed.servers.items()},
+                "federation_start_s": self.federation_start_s,
+                "usa_consumer_ack_wait_s": self.ack_wait_s,
+                "jpn_leaf_connections_made": leaf["created"],
+                "jpn_leaf_connections_closed": leaf["closed"],
+                "deployment": "one nats-server per nation (USA hub, JPN and KOR leaf "
+                              "spokes), JetStream domains, nkey users"}
 
     def outcome(self, extra: dict[str, Any]) -> dict[str, Any]:
         self.jpn_audit.close()
@@ -288,6 +314,10 @@ class Run:
         acked = {int(m.split(":")[1]) for _, hop, m in ACKED if hop == "USA"}
         twice = sorted(s for s, n in Counter(got).items() if n > 1)
         lost = sorted(acked - set(got))
+        # Releasability: every envelope the US took is one JPN sealed for the US (the
+        # same bytes), never one addressed to KOR; and the probe read nothing.
+        for_usa = digests(self.jpn_db, "sent", "USA")
+        foreign = sorted(digests(self.usa_audit, "received", "JPN") - for_usa)
         jv, uv = verify_audit_file(self.jpn_db), verify_audit_file(self.usa_audit)
         rej = rejected(self.usa_audit, "JPN")
         res = {
@@ -295,13 +325,22 @@ class Run:
             "sealed_for_usa": len(sent), "acked_to_usa": len(acked),
             "pubacks_total": len(ACKED),
             "received_by_usa": len(got), "distinct_received": len(set(got)),
+            "counts": {"sent": len(sent), "acked": len(acked), "delivered": len(set(got)),
+                       "duplicated": len(twice), "lost": len(lost)},
             "lost_acked": lost, "sealed_not_received": sorted(set(sent) - set(got)),
             "applied_twice": twice, "usa_rejected": rej,
             "usa_rejection_samples": rejection_samples(self.usa_audit, "JPN") if rej else [],
+            "received_not_sealed_for_usa": foreign,
             "jpn_audit_ok": jv.ok, "usa_audit_ok": uv.ok, "usa_starts": self.usa_starts,
             **extra,
         }
+        res["releasability_leak"] = bool(foreign or extra["leak_probe"]["leak"])
+        # The probe's own denied fetch is logged once (on KOR's server); any other
+        # violation is a client of this run doing what its user may not.
+        res["unexpected_violations"] = sum(extra["server_violations"].values()) - 1
         res["ok"] = bool(not lost and not twice and jv.ok and uv.ok
+                         and not res["releasability_leak"]
+                         and res["unexpected_violations"] == 0
                          and extra.get("usa_exit_code") == 0 and len(acked) >= 5)
         return res
 
@@ -334,5 +373,5 @@ def jpn_lines(run: Run, needle: str) -> list[str]:
     return [line for line in run.log_lines if needle in line]
 
 
-__all__ = ["ACKED", "Run", "Server", "collections", "folder", "jpn_lines", "load",
-           "parser", "publish", "settings"]
+__all__ = ["ACKED", "NATIONS", "Federation", "Netns", "Proxy", "Run", "collections", "folder",
+           "jpn_lines", "load", "netns_works", "parser", "publish", "settings", "variant"]

@@ -1,80 +1,105 @@
-"""Fault 2: nats-server killed with SIGKILL mid-stream, restarted after --fault-s on the
-same store folder and port.
+"""Fault 2: one nation's nats-server killed with SIGKILL mid-stream, restarted after
+--fault-s from its configuration (same store folder, same port).
 
-Both nodes are connected to that server: they must ride it out (nats-py reconnects;
-JPN keeps what it could not hand over in its outbox and retries). Checked: every
-envelope JetStream acked before the kill survives in the file store and reaches the US,
-nothing is applied twice, both audits verify; measured: seconds from the restart until
-JPN reconnected and until the US audit holds every envelope JPN had sealed for it.
-The sensor feed rides the outage out too: the scans published while the server is down
-are kept and sent once JPN's node listens again; checked: JPN's node takes every scan.
+``server_kill_JPN``: the sender's own server (its outbox stream, its JetStream domain;
+JPN's node and its sensor feed are its clients; the leaf link to the hub goes with it).
+``server_kill_USA``: the hub's server (the US node's own; every spoke's leaf link ends
+there), while JPN's server, which holds JPN's outbox, stays up.
 
-    .venv/bin/python bench/faults/broker_kill.py [--quick]
+The clients must ride it out (nats-py reconnects; JPN keeps what it could not hand over
+in its outbox and retries; the sensor feed keeps its scans; the spoke's server dials the
+hub again). Checked: every envelope JetStream acked before the kill survives in the file
+store and reaches the US, nothing is applied twice, no releasability leak, both audits
+verify, JPN's node takes every scan; measured: seconds from the restart until JPN (or
+the US) reconnected and until the US audit holds every envelope JPN had sealed for it.
+
+    .venv/bin/python bench/faults/broker_kill.py [--quick] [--nation JPN|USA|both]
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
-from _harness import ACKED, Run, Server, folder, jpn_lines, load, parser, publish, settings
+from _harness import ACKED, Run, folder, jpn_lines, load, parser, publish, settings, variant
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
 
-def main() -> None:
-    a = parser(__doc__).parse_args()
-    speed, fault_s = settings(a)
-    before = load()
-    where, tmp = folder(a.keep)
+def usa_lines(where: Path, needle: str) -> list[str]:
+    log = where / "USA.log"
+    return [x for x in log.read_text(errors="replace").splitlines() if needle in x]
+
+
+def one(nation: str, speed: float, fault_s: float, keep: Path | None) -> dict[str, Any]:
+    where, tmp = folder(keep)
     run = Run(where, speed)
-    server = Server(where / "js", log=where / "nats.log")
 
     async def kill(r: Run) -> dict[str, Any]:
+        server = r.fed.servers[nation]
         acked_before = {m for _, hop, m in ACKED if hop == "USA"}
+        usa_reconnects = len(usa_lines(where, "reconnected"))
         t0 = time.time()
-        server.kill()  # no goodbye: whatever was not fsynced by JetStream is at risk
+        server.kill()
         await asyncio.sleep(fault_s)
         sealed_during = len(r.sent_to_usa())
-        server.start()  # same store folder, same port
+        server.start()  # same configuration: same store folder, same port
         t1 = time.time()
         deadline = time.monotonic() + 60.0
         reconnected = None
         while time.monotonic() < deadline:
-            if [ln for ln in jpn_lines(r, "reconnected") if float(ln.split()[0]) >= t1 - 1]:
+            if nation == "JPN":
+                back = [ln for ln in jpn_lines(r, "reconnected") if float(ln.split()[0])
+                        >= t1 - 1]
+            else:
+                back = usa_lines(where, "reconnected")[usa_reconnects:]
+            if back:
                 reconnected = round(time.time() - t1, 2)
                 break
             await asyncio.sleep(0.1)
         r.caught_task = asyncio.create_task(  # type: ignore[attr-defined]
             r.caught_up(r.sent_to_usa(), t1))
-        return {"kind": "SIGKILL of nats-server, restart on the same store and port",
-                "down_wall_s": round(t1 - t0, 2), "acked_to_usa_before_kill":
-                len(acked_before), "sealed_for_usa_by_restart": sealed_during,
-                "jpn_reconnected_after_restart_s": reconnected}
+        return {"kind": f"SIGKILL of {nation}'s nats-server, restart on the same store "
+                        "and port", "server": nation,
+                "down_wall_s": round(t1 - t0, 2),
+                "acked_to_usa_before_kill": len(acked_before),
+                "sealed_for_usa_by_restart": sealed_during,
+                f"{nation.lower()}_node_reconnected_after_restart_s": reconnected}
 
     async def go() -> dict[str, Any]:
-        server.start()
-        try:
-            end = await run.go(server.url, server.url, FAULT_AT_S, kill)
-            end["fault"]["catch_up_after_restart_s"] = await run.caught_task  # type: ignore[attr-defined]
-            return end
-        finally:
-            server.stop()
+        end = await run.go(FAULT_AT_S, kill)
+        end["fault"]["catch_up_after_restart_s"] = await run.caught_task  # type: ignore[attr-defined]
+        return end
 
     res = run.outcome(asyncio.run(go()))
-    usa_log = (where / "USA.log").read_text(errors="replace").splitlines()
-    res["fault"]["usa_log_reconnect_lines"] = [x for x in usa_log if "connect" in x][:4]
+    res["fault"]["usa_log_connection_lines"] = usa_lines(where, "connect")[:4]
     res["fault"]["jpn_log_error_lines"] = [x.split(" ", 1)[1] for x in run.log_lines
                                            if "retry" in x or "connect" in x][:4]
     # The feed keeps scans through the outage (trilink.live.client.SensorFeed): every
     # scan of the replay must reach the JPN node, none dropped.
     res["ok"] = bool(res["ok"] and res["scans_lost"] == 0 and res["feed_scans_dropped"] == 0)
-    res["load_before"] = before
-    publish("broker_kill", "quick" if a.quick else "full", res)
     if tmp is not None:
         tmp.cleanup()
-    raise SystemExit(0 if res["ok"] else 1)
+    return res
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--nation", choices=("JPN", "USA", "both"), default="both",
+                   help="whose server is killed (default: JPN's, then USA's)")
+    a = p.parse_args()
+    speed, fault_s = settings(a)
+    ok = True
+    for nation in (("JPN", "USA") if a.nation == "both" else (a.nation,)):
+        before = load()
+        keep = a.keep / nation if a.keep is not None else None
+        res = one(nation, speed, fault_s, keep)
+        res["load_before"] = before
+        publish(f"server_kill_{nation}", variant(a), res)
+        ok = ok and res["ok"]
+    raise SystemExit(0 if ok else 1)
 
 
 if __name__ == "__main__":

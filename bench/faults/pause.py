@@ -1,11 +1,16 @@
-"""Fault 1: SIGSTOP of the receiving US node process mid-stream, SIGCONT after --fault-s.
+"""Fault 1: SIGSTOP mid-stream, SIGCONT after --fault-s, of the receiving US node's
+process (``pause_node``) or of JPN's nats-server (``pause_server``, the sender's own
+server: its outbox stream and JetStream domain).
 
-A frozen process (a GC pause, a VM stall): its TCP connection stays up, JetStream keeps
-what JPN sends and redelivers what the frozen consumer did not ack. Checked: nothing
-acked is lost, nothing applied twice, both audits verify; measured: seconds from
-SIGCONT until the US audit holds every envelope JPN had sealed for it by then.
+A frozen process (a GC pause, a VM stall): its TCP connections stay up. A frozen node:
+JetStream keeps what JPN sends and redelivers what it did not ack. A frozen server: JPN's
+publishes get no PubAck (JPN keeps them in its outbox and retries), the US node's reads
+through JPN's domain time out, the sensor feed's scans sit in the socket. Checked:
+nothing acked is lost, nothing applied twice, no releasability leak, both audits verify;
+measured: seconds from SIGCONT until the US audit holds every envelope JPN had sealed
+for it by then.
 
-    .venv/bin/python bench/faults/pause.py [--quick]
+    .venv/bin/python bench/faults/pause.py [--quick] [--target node|server|both]
 """
 
 from __future__ import annotations
@@ -15,52 +20,59 @@ import signal
 import time
 from typing import Any
 
-from _harness import Run, Server, folder, load, parser, publish, settings
+from _harness import Run, folder, load, parser, publish, settings, variant
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
 
-def main() -> None:
-    a = parser(__doc__).parse_args()
-    speed, fault_s = settings(a)
-    before = load()
-    where, tmp = folder(a.keep)
+def one(target: str, speed: float, fault_s: float, keep: Any) -> dict[str, Any]:
+    where, tmp = folder(keep)
     run = Run(where, speed)
-    server = Server(where / "js", log=where / "nats.log")
 
     async def freeze(r: Run) -> dict[str, Any]:
-        assert r.usa is not None
+        proc = r.usa if target == "node" else r.fed.servers["JPN"].proc
+        assert proc is not None
         at_stop = len(r.received())
-        r.usa.send_signal(signal.SIGSTOP)
+        proc.send_signal(signal.SIGSTOP)
         t0 = time.time()
         await asyncio.sleep(fault_s)
         during = len(r.received())
-        r.usa.send_signal(signal.SIGCONT)
+        sealed = len(r.sent_to_usa())
+        proc.send_signal(signal.SIGCONT)
         t1 = time.time()
-        target = r.sent_to_usa()
-        caught = asyncio.create_task(r.caught_up(target, t1))
-        await asyncio.sleep(0)
-        r.caught_task = caught  # type: ignore[attr-defined]
-        return {"kind": "SIGSTOP/SIGCONT of the US node process", "stopped_wall_s":
-                round(t1 - t0, 2), "received_before_stop": at_stop,
-                "received_while_stopped": during - at_stop,
-                "sealed_for_usa_at_resume": len(target)}
+        # What JPN had sealed by then, and what it seals from what waited in its outbox.
+        r.caught_task = asyncio.create_task(  # type: ignore[attr-defined]
+            r.caught_up(r.sent_to_usa(), t1))
+        what = ("the US node process" if target == "node" else "JPN's nats-server")
+        return {"kind": f"SIGSTOP/SIGCONT of {what}", "stopped_wall_s": round(t1 - t0, 2),
+                "received_before_stop": at_stop, "received_while_stopped": during - at_stop,
+                "sealed_for_usa_at_resume": sealed}
 
     async def go() -> dict[str, Any]:
-        server.start()
-        try:
-            end = await run.go(server.url, server.url, FAULT_AT_S, freeze)
-            end["fault"]["catch_up_after_resume_s"] = await run.caught_task  # type: ignore[attr-defined]
-            return end
-        finally:
-            server.stop()
+        end = await run.go(FAULT_AT_S, freeze)
+        end["fault"]["catch_up_after_resume_s"] = await run.caught_task  # type: ignore[attr-defined]
+        return end
 
     res = run.outcome(asyncio.run(go()))
-    res["load_before"] = before
-    publish("pause", "quick" if a.quick else "full", res)
     if tmp is not None:
         tmp.cleanup()
-    raise SystemExit(0 if res["ok"] else 1)
+    return res
+
+
+def main() -> None:
+    p = parser(__doc__)
+    p.add_argument("--target", choices=("node", "server", "both"), default="both")
+    a = p.parse_args()
+    speed, fault_s = settings(a)
+    ok = True
+    for target in (("node", "server") if a.target == "both" else (a.target,)):
+        before = load()
+        keep = a.keep / target if a.keep is not None else None
+        res = one(target, speed, fault_s, keep)
+        res["load_before"] = before
+        publish(f"pause_{target}", variant(a), res)
+        ok = ok and res["ok"]
+    raise SystemExit(0 if ok else 1)
 
 
 if __name__ == "__main__":

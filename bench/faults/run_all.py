@@ -1,5 +1,6 @@
 """Run the four fault scripts one after another (never at once: the machine's load
-shapes the recovery times), then print the table of bench/results/faults.json.
+shapes the recovery times), all on the per-nation deployment, then print the table of
+bench/results/faults.json.
 
     .venv/bin/python bench/faults/run_all.py [--quick]      # all faults
     .venv/bin/python bench/faults/run_all.py --table-only   # just the table
@@ -17,21 +18,24 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE.parents[1] / "bench" / "results" / "faults.json"
 SCRIPTS = ("pause.py", "broker_kill.py", "partition.py", "skew.py")
-RECOVERY = {"pause": "catch_up_after_resume_s", "broker_kill": "catch_up_after_restart_s",
+RECOVERY = {"pause_node": "catch_up_after_resume_s", "pause_server": "catch_up_after_resume_s",
+            "server_kill_JPN": "catch_up_after_restart_s",
+            "server_kill_USA": "catch_up_after_restart_s",
             "partition": "catch_up_after_heal_s", "partition_proxy": "catch_up_after_heal_s"}
+FAULTS = ("pause_node", "pause_server", "server_kill_JPN", "server_kill_USA", "partition",
+          "partition_proxy", "skew_behind", "skew_ahead")
 
 
 def table(variant: str) -> str:
     data: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    rows = ["| fault | speed | fault s | sealed | acked | received | lost | twice | refused "
-            "(reason) | recover s | audits | ok | load before → after |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name in ("pause", "broker_kill", "partition", "partition_proxy", "skew_behind",
-                 "skew_ahead"):
+    rows = ["| fault | speed | fault s | sent | acked | delivered | duplicated | lost | "
+            "refused (reason) | recover s | leak | audits | ok | load before → after |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name in FAULTS:
         r = data.get(name, {}).get(variant)
         if r is None:
             continue
-        f = r["fault"]
+        f, c = r["fault"], r["counts"]
         wall = next((v for k, v in f.items() if k.endswith("_wall_s")), "-")
         rec = f.get(RECOVERY.get(name, ""), "-")
         rej = ", ".join(f"{n} {k}" for k, n in r["usa_rejected"].items()) or "0"
@@ -41,9 +45,9 @@ def table(variant: str) -> str:
                     f"{nak['deferred_then_received']} taken later)")
         audits = "ok" if r["jpn_audit_ok"] and r["usa_audit_ok"] else "FAIL"
         mode = f" ({f['mode']})" if "mode" in f else ""
-        rows.append(f"| {name}{mode} | ×{r['speed']:g} | {wall} | {r['sealed_for_usa']} | "
-                    f"{r['acked_to_usa']} | {r['received_by_usa']} | {len(r['lost_acked'])} | "
-                    f"{len(r['applied_twice'])} | {rej} | {rec} | {audits} | "
+        rows.append(f"| {name}{mode} | ×{r['speed']:g} | {wall} | {c['sent']} | {c['acked']} | "
+                    f"{c['delivered']} | {c['duplicated']} | {c['lost']} | {rej} | {rec} | "
+                    f"{'YES' if r['releasability_leak'] else 'none'} | {audits} | "
                     f"{'yes' if r['ok'] else 'NO'} | {r['load_before']} → {r['load_after']} |")
     return "\n".join(rows)
 

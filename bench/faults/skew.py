@@ -1,4 +1,5 @@
-"""Fault 4: clock skew. The US node runs with its clock offset by --skew-s (default
+"""Fault 4: clock skew, on the per-nation deployment (tests/fault_federation.py). The US
+node runs with its clock offset by --skew-s (default
 ±120 s) from JPN's: its --start-unix moves by −skew/speed wall seconds, so its scenario
 clock (which is its node clock) reads JPN's time + skew.
 
@@ -11,8 +12,8 @@ refusal with "to be delivered again in N s", the live node hands the delivery ba
 again, and once its time is inside the window the node takes it (a ``received`` row).
 With the US clock ahead (+120 s) they look 120 s old and are taken at once. Checked for
 both: no crash (exit code 0 on SIGTERM), every acked envelope received (a deferred one
-too), nothing applied twice, both audits verify; for "behind", at least one envelope
-deferred and every deferred one taken later.
+too), nothing applied twice, no releasability leak, both audits verify; for "behind", at
+least one envelope deferred and every deferred one taken later.
 
     .venv/bin/python bench/faults/skew.py [--quick] [--skew-s 120]
 """
@@ -23,7 +24,7 @@ import asyncio
 import sqlite3
 from typing import Any
 
-from _harness import Run, Server, folder, load, parser, publish, settings
+from _harness import Run, folder, load, parser, publish, settings, variant
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
@@ -76,20 +77,12 @@ def nak_path(run: Run) -> dict[str, Any]:
 def one(offset_s: float, speed: float, keep: Any) -> dict[str, Any]:
     where, tmp = folder(keep)
     run = Run(where, speed, usa_clock_offset_s=offset_s)
-    server = Server(where / "js", log=where / "nats.log")
 
     async def nothing(r: Run) -> dict[str, Any]:
         return {"kind": f"US node clock offset {offset_s:+g} s (scenario/node seconds; "
                 f"{-offset_s / speed:+g} s on its --start-unix)"}
 
-    async def go() -> dict[str, Any]:
-        server.start()
-        try:
-            return await run.go(server.url, server.url, FAULT_AT_S, nothing)
-        finally:
-            server.stop()
-
-    end = asyncio.run(go())
+    end = asyncio.run(run.go(FAULT_AT_S, nothing))
     refused = refused_seqs(run)
     res = run.outcome(end)
     acked = res["acked_to_usa"]
@@ -101,6 +94,7 @@ def one(offset_s: float, speed: float, keep: Any) -> dict[str, Any]:
     deferred_ok = (nak["deferred_seqs"] > 0 and not nak["deferred_never_received"]
                    if offset_s < 0 else nak["deferred_seqs"] == 0)
     res["ok"] = bool(not res["lost_acked"] and not res["applied_twice"] and deferred_ok
+                     and not res["releasability_leak"] and res["unexpected_violations"] == 0
                      and res["jpn_audit_ok"] and res["usa_audit_ok"]
                      and res["usa_exit_code"] == 0 and acked >= 5)
     if tmp is not None:
@@ -120,7 +114,7 @@ def main() -> None:
         keep = a.keep / name if a.keep is not None else None
         res = one(sign * a.skew_s, speed, keep)
         res["load_before"] = before
-        publish(f"skew_{name}", "quick" if a.quick else "full", res)
+        publish(f"skew_{name}", variant(a), res)
         ok = ok and res["ok"]
     raise SystemExit(0 if ok else 1)
 
