@@ -1,4 +1,5 @@
-"""trilink compare: common random numbers, sanity of sharing, Dask = local, the CLI."""
+"""trilink compare: common random numbers, sanity of sharing, the CLI (Dask = local: in
+tests/test_executors.py, on its cluster)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ WEST_COAST = "2023-12-17-srbm"
 REGIMES = ("national-only", "bilateral-us", "trilateral-realtime")
 
 
+# One xdist worker runs this module (tests/conftest.py, ONE_WORKER_GROUPS): built once.
 @pytest.fixture(scope="module")
 def rows() -> list[dict[str, Any]]:
     spec = CompareSpec((WEST_COAST,), REGIMES, runs=3, seed=7)
@@ -91,21 +93,6 @@ def test_aggregate_statistics_by_hand(monkeypatch: pytest.MonkeyPatch) -> None:
     # Paired over runs 0 and 1 only (run 2 is undefined under the baseline).
     assert b["diff_n"] == 2 and b["diff_mean"] == pytest.approx(-3.5)
     assert a["diff_mean"] is None  # the baseline itself
-
-
-def test_dask_gives_the_same_numbers_as_local() -> None:
-    from distributed import Client, LocalCluster
-
-    from trilink.analysis.compare import run_comparison
-
-    spec = CompareSpec((WEST_COAST,), ("national-only", "trilateral-realtime"), runs=1,
-                       seed=3)
-    local, local_rows = run_comparison(spec, workers=1)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster):
-        remote, remote_rows = run_comparison(spec, dask_address=cluster.scheduler_address)
-    assert remote_rows == local_rows
-    assert json.dumps(remote, sort_keys=True) == json.dumps(local, sort_keys=True)
 
 
 def test_cli_writes_outputs_and_rejects_bad_input(tmp_path: Path,

@@ -27,6 +27,7 @@ KNOWN_MISSES = {
 }
 
 
+# One xdist worker runs this module (tests/conftest.py, ONE_WORKER_GROUPS): built once.
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "trilink.cli", "flights", "--cross-validate",

@@ -1,8 +1,10 @@
 """trilink.analysis.executors: inline, local processes and a real Dask LocalCluster give the
-same results in task order; progress, task errors and executor errors reach the caller."""
+same results in task order (a `trilink compare` too); progress, task errors and executor
+errors reach the caller."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -51,7 +53,8 @@ EXPECTED = [seeded_task(t) for t in TASKS]
 
 @pytest.fixture(scope="module")
 def dask_address() -> Iterator[str]:
-    """A real LocalCluster: 2 worker processes of 1 thread each, on 127.0.0.1.
+    """A real LocalCluster: 2 worker processes of 1 thread each, on 127.0.0.1, started once
+    (one xdist worker runs this module: tests/conftest.py, ONE_WORKER_GROUPS).
 
     No dashboard; the scheduler's small HTTP server (always started) takes a free port
     rather than 8787, which the other xdist worker's cluster may hold."""
@@ -100,6 +103,18 @@ def test_dask_local_cluster_same_results_in_task_order(dask_address: str) -> Non
     got = map_tasks(seeded_task, TASKS, dask_address=dask_address, progress=counter)
     assert got == EXPECTED
     check_progress(counter, N_TASKS)
+
+
+def test_compare_over_dask_gives_the_same_numbers_as_local(dask_address: str) -> None:
+    """`trilink compare` on the cluster: the same rows and the same aggregate as inline."""
+    from trilink.analysis.compare import CompareSpec, run_comparison
+
+    spec = CompareSpec(("2023-12-17-srbm",), ("national-only", "trilateral-realtime"),
+                       runs=1, seed=3)
+    local, local_rows = run_comparison(spec, workers=1)
+    remote, remote_rows = run_comparison(spec, dask_address=dask_address)
+    assert remote_rows == local_rows
+    assert json.dumps(remote, sort_keys=True) == json.dumps(local, sort_keys=True)
 
 
 def test_task_exception_reaches_the_caller_inline_and_local() -> None:

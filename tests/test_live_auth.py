@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import nats
 import pytest
 
 from trilink.bus.server import nats_server
+from trilink.cli import main
 from trilink.hotline.desk import DeskConfig
 from trilink.live import LiveNode, live_national_node
 from trilink.live.auth import (
@@ -149,50 +151,71 @@ def test_operator_files_are_checked_field_by_field() -> None:
         OperatorRegistry([JPN_JS, JPN_JS])
 
 
-def test_the_command_line_signs_with_an_operator_key(tmp_path: Path) -> None:
+def test_the_command_line_signs_with_an_operator_key(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """`trilink keys operator`, `trilink node --operators`, and `trilink hotline` with
-    TRILINK_OPERATOR_KEY: signed requests work, unsigned ones are refused."""
-    import os
+    TRILINK_OPERATOR_KEY: signed requests work, unsigned ones are refused.
+
+    The node is a process of its own; the other commands run in this one (`main`, as
+    tests/test_cli_hotline.py does): a Python start costs ~2 s of CPU per command."""
     import subprocess
     import sys
 
-    exe = [sys.executable, "-m", "trilink.cli"]
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        said = capsys.readouterr()
+        return code, said.out, said.err
 
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*exe, *args], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, **(env or {})})
-
+    monkeypatch.delenv("TRILINK_OPERATOR_KEY", raising=False)
     assert run("keys", "new", "--nations", "USA,JPN,KOR", "--out", str(tmp_path / "k")
-               ).returncode == 0
-    made = run("keys", "operator", "--id", "jpn-js-1", "--nation", "JPN", "--authority",
-               "joint_staff", "--roles", "read,open", "--out", str(tmp_path / "ops"))
-    assert made.returncode == 0, made.stderr
+               )[0] == 0
+    code, _, err = run("keys", "operator", "--id", "jpn-js-1", "--nation", "JPN",
+                       "--authority", "joint_staff", "--roles", "read,open", "--out",
+                       str(tmp_path / "ops"))
+    assert code == 0, err
     assert oct((tmp_path / "ops" / "jpn-js-1.operator").stat().st_mode & 0o777) == "0o600"
-    bad = run("keys", "operator", "--id", "x", "--nation", "JPN", "--authority", "king",
-              "--roles", "read", "--out", str(tmp_path / "ops"))
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "king" in bad.stderr
-    with nats_server(tmp_path / "js") as url:
-        node = subprocess.Popen([*exe, "node", "--nation", "JPN", "--keys",
-                                 str(tmp_path / "k"), "--nats", url, "--operators",
-                                 str(tmp_path / "ops" / "operators.json")],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    code, _, err = run("keys", "operator", "--id", "x", "--nation", "JPN", "--authority",
+                       "king", "--roles", "read", "--out", str(tmp_path / "ops"))
+    assert code == 2 and err.count("\n") == 1 and "king" in err
+    with nats_server(tmp_path / "js") as url, (tmp_path / "node.err").open("w+") as errors:
+        node = subprocess.Popen([sys.executable, "-m", "trilink.cli", "node", "--nation",
+                                 "JPN", "--keys", str(tmp_path / "k"), "--nats", url,
+                                 "--operators", str(tmp_path / "ops" / "operators.json")],
+                                stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
-            key = {"TRILINK_OPERATOR_KEY": str(tmp_path / "ops" / "jpn-js-1.operator")}
-            deadline = time.monotonic() + 60
-            while True:
-                ok = run("hotline", "status", "--node", "JPN", "--nats", url, env=key)
-                if ok.returncode == 0 or time.monotonic() > deadline:
+            # Up once it says so: its control subscription is made before that line (a
+            # poll with `hotline status` would compete with the node's own start). Killed
+            # if it stays silent: the loop then ends.
+            assert node.stdout is not None
+            watchdog = threading.Timer(60.0, node.kill)
+            watchdog.start()
+            said: list[str] = []
+            for line in node.stdout:
+                said.append(line)
+                if "node running" in line:
                     break
-                time.sleep(0.3)
-            assert ok.returncode == 0, ok.stderr
-            anon = run("hotline", "status", "--node", "JPN", "--nats", url)
-            assert anon.returncode == 2 and "signed requests only" in anon.stderr
-            assert anon.stderr.count("\n") == 1
-            say = run("hotline", "open", "--node", "JPN", "--nats", url, "--parties", "USA",
-                      "--topic", "t", "--authority", "leader_office", env=key)
-            assert say.returncode == 2 and "acts for joint_staff" in say.stderr
+            watchdog.cancel()
+            assert said and "node running" in said[-1], "".join(said) + _read(errors)
+            code, _, err = run("hotline", "status", "--node", "JPN", "--nats", url)
+            assert code == 2 and "signed requests only" in err
+            assert err.count("\n") == 1
+            monkeypatch.setenv("TRILINK_OPERATOR_KEY",
+                               str(tmp_path / "ops" / "jpn-js-1.operator"))
+            code, _, err = run("hotline", "status", "--node", "JPN", "--nats", url)
+            assert code == 0, err
+            code, _, err = run("hotline", "open", "--node", "JPN", "--nats", url,
+                               "--parties", "USA", "--topic", "t", "--authority",
+                               "leader_office")
+            assert code == 2 and "acts for joint_staff" in err
         finally:
             node.terminate()
-            out, err = node.communicate(timeout=20)
+            rest, _ = node.communicate(timeout=20)
+        out, err = "".join(said) + rest, _read(errors)
         assert node.returncode == 0, err
         assert "control request refused" in out and "private_key" not in out + err
+
+
+def _read(f: IO[str]) -> str:
+    f.seek(0)
+    return f.read()
