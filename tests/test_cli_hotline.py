@@ -406,6 +406,9 @@ def test_node_and_hotline_without_a_server_or_keys_get_one_line(
                        "nope"), "--regime: ")
     one_line_error(cli(capsys, "node", "--nation", "JPN", "--keys", str(keys),
                        "--ack-deadline-s", "-1"), "--ack-deadline-s: expected a positive")
+    for bad in ("0", "nan", "inf", "86400"):
+        one_line_error(cli(capsys, "node", "--nation", "JPN", "--keys", str(keys),
+                           "--ack-wait-s", bad), "--ack-wait-s: expected seconds in (0, 3600]")
     (keys / "JPN.key").write_text("not a key\n")
     one_line_error(cli(capsys, "node", "--nation", "JPN", "--keys", str(keys)),
                    f"{keys / 'JPN.key'}: expected 64 hex characters")

@@ -26,6 +26,10 @@ def node(
     audit: Annotated[Path | None, typer.Option(help="audit log (SQLite) to append to")] = None,
     ack_deadline_s: Annotated[float, typer.Option(
         "--ack-deadline-s", help="seconds to wait for a read acknowledgement per step")] = 120.0,
+    ack_wait_s: Annotated[float, typer.Option(
+        "--ack-wait-s", help="seconds JetStream waits for this node's ack before it delivers "
+                             "an envelope again (after a crash, what was in flight comes "
+                             "back after this; `trilink live` uses 5)")] = 30.0,
     state: Annotated[Path | None, typer.Option(
         help="hotline journal: replayed at start, appended to while running, so a "
              "restarted node resumes its consultations")] = None,
@@ -93,6 +97,8 @@ def node(
 
     me = nation_flag(nation, "--nation")
     positive(ack_deadline_s, "--ack-deadline-s")
+    if not 0 < ack_wait_s <= 3600:
+        fail(f"--ack-wait-s: expected seconds in (0, 3600], got {ack_wait_s}")
     try:
         check_url(nats)
     except LiveError as exc:
@@ -201,7 +207,7 @@ def node(
         import signal
 
         live = LiveNode(national, nats, log=show, sensors=True, alerts_dir=alerts,
-                        control_guard=guard, nats_options=nats_options,
+                        ack_wait_s=ack_wait_s, control_guard=guard, nats_options=nats_options,
                         recorder=recorder, hold_sends=clock is not None,
                         clock=time.time if clock is None else clock.unix_now,
                         speed=1.0 if clock is None else clock.speed,
