@@ -15,7 +15,13 @@ from hostile_net import all_finite, good_state, node, raw_batch, sealed, track
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from trilink.kinds.tracks import TrackBatch, TrackRejection, decode_tracks
+from trilink.kinds.tracks import (
+    TrackBatch,
+    TrackRejection,
+    check_state,
+    decode_tracks,
+    first_bad_state,
+)
 from trilink.sharing.audit import AuditLog
 from trilink.sharing.fusion import FusedPicture, SourceTrack, predict_track
 
@@ -190,3 +196,59 @@ def test_rejection_is_in_the_audit_with_the_field(tmp_path: Path) -> None:
     with AuditLog(tmp_path / "a.sqlite") as log:
         rows = [r for r in log.records() if r.direction == "rejected"]
     assert len(rows) == 1 and "x" in rows[0].detail and rows[0].peer == "JPN", rows
+
+
+def _reference_first_bad(xs: np.ndarray, Ps: np.ndarray) -> int | None:
+    """The per-track verdict first_bad_state must reproduce."""
+    return next((i for i in range(len(xs)) if check_state(xs[i], Ps[i]) is not None), None)
+
+
+@st.composite
+def _covariance(draw: st.DrawFn) -> np.ndarray:
+    """A symmetric 9×9 matrix whose condition number spans the screen's bound (1e12) and
+    the limit (1e15), sometimes indefinite, singular, asymmetric or non-finite."""
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.normal(size=(9, 9)))
+    log_cond = draw(st.floats(0.0, 17.0))
+    ev = np.logspace(0.0, log_cond, 9) * 10.0 ** draw(st.floats(-3.0, 6.0))
+    flaw = draw(st.sampled_from(["none"] * 6 + ["negative", "zero", "asym", "nan", "big"]))
+    if flaw == "negative":
+        ev[0] = -ev[0]
+    elif flaw == "zero":
+        ev[0] = 0.0
+    m = (q * ev) @ q.T
+    m = 0.5 * (m + m.T)
+    if flaw == "asym":
+        m[0, 1] = np.nextafter(m[0, 1], np.inf)
+    elif flaw == "nan":
+        m[4, 4] = NAN
+    elif flaw == "big":
+        m[2, 2] = 1e17
+    return np.ascontiguousarray(m)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_covariance(), min_size=1, max_size=6), st.integers(0, 5),
+       st.sampled_from([0.0, NAN, 1e9]))
+def test_batch_screen_names_the_track_the_per_track_check_names(
+        covs: list[np.ndarray], at: int, x_flaw: float) -> None:
+    """The batched check (its compiled screen, then the exact checks) refuses the same
+    row as check_state one by one, across the condition-number thresholds."""
+    xs = np.zeros((len(covs), 9))
+    xs[:, :3] = GX[:3]
+    if x_flaw:
+        xs[at % len(covs), 4] = x_flaw
+    Ps = np.stack(covs)
+    assert first_bad_state(xs, Ps) == _reference_first_bad(xs, Ps)
+
+
+def test_batch_screen_passes_a_tracker_covariance_and_refuses_a_near_singular_one() -> None:
+    P = np.diag([1e4] * 3 + [1e2] * 3 + [1.0] * 3)
+    xs = np.asarray([GX, GX], dtype=np.float64)
+    assert first_bad_state(xs, np.stack([P, P])) is None
+    q, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(9, 9)))
+    ill = (q * np.logspace(0.0, 15.5, 9)) @ q.T  # condition number 3e15 > MAX_CONDITION
+    ill = 0.5 * (ill + ill.T)
+    assert first_bad_state(xs, np.stack([P, ill])) == 1
+    assert check_state(xs[1], ill) is not None

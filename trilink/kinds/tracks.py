@@ -26,11 +26,12 @@ caller audits it. Nothing here raises on hostile input.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final, Protocol, cast
 
 import msgspec
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -54,6 +55,12 @@ MAX_VARIANCE: Final = 1.0e16
 
 MAX_CONDITION: Final = 1.0e15
 """Largest covariance condition number fusion can invert without losing all digits."""
+
+FAST_CONDITION: Final = 1.0e12
+"""The screening pass of :func:`first_bad_state` passes a covariance only when an upper
+bound of its condition number is at most this: a thousandth of :data:`MAX_CONDITION`,
+so that the exact checks (LAPACK's Cholesky and eigenvalues, whose errors are about
+1e-15 of the largest eigenvalue) cannot refuse what it passes."""
 
 _UPPER = np.triu_indices(NX)
 # Index of each (i, j) of a symmetric 9×9 matrix in its upper-triangle vector: one
@@ -178,16 +185,79 @@ def check_state(x: F, P: F) -> str | None:
     return None
 
 
+def _all_pass_py(xs: F, Ps: F, bounds: F, max_variance: float,
+                 max_condition: float) -> bool:  # pragma: no cover - compiled
+    """Whether every row is sure to pass :func:`check_state`: finite and bounded states,
+    exactly symmetric covariances with diagonals in (0, max_variance], a Cholesky factor
+    L with trace(P) · trace(P⁻¹) ≤ max_condition (trace(P⁻¹) = ‖L⁻¹‖²_F; the product
+    bounds λmax/λmin from above). False says only "look closer", never "bad"."""
+    n, m = xs.shape
+    L = np.empty((m, m))
+    inv = np.empty((m, m))
+    for k in range(n):
+        for i in range(m):
+            v = xs[k, i]
+            if not (abs(v) <= bounds[i]):  # NaN fails too
+                return False
+        P = Ps[k]
+        trace = 0.0
+        for i in range(m):
+            d = P[i, i]
+            if not (0.0 < d <= max_variance):
+                return False
+            trace += d
+            for j in range(i):
+                a = P[i, j]
+                if not (a == P[j, i] and abs(a) <= 1e300):  # symmetric and finite
+                    return False
+        # Cholesky, P = L Lᵀ (lower), row by row.
+        for i in range(m):
+            for j in range(i + 1):
+                acc = P[i, j]
+                for q in range(j):
+                    acc -= L[i, q] * L[j, q]
+                if i == j:
+                    if not (acc > 0.0):
+                        return False
+                    L[i, i] = math.sqrt(acc)
+                else:
+                    L[i, j] = acc / L[j, j]
+        # L⁻¹ (lower) by forward substitution, and its squared Frobenius norm.
+        trace_inv = 0.0
+        for j in range(m):
+            for i in range(j, m):
+                acc = 1.0 if i == j else 0.0
+                for q in range(j, i):
+                    acc -= L[i, q] * inv[q, j]
+                inv[i, j] = acc / L[i, i]
+                trace_inv += inv[i, j] * inv[i, j]
+        if not (trace * trace_inv <= max_condition):  # NaN or inf fails too
+            return False
+    return True
+
+
+# Compiled when this module loads (cached on disk, trilink._numba_cache): a partner's
+# first envelope must not wait for numba.
+_all_pass = cast(Callable[[F, F, F, float, float], bool], numba.njit(
+    "b1(f8[:, ::1], f8[:, :, ::1], f8[::1], f8, f8)", cache=True, nogil=True)(_all_pass_py))
+
+
 def first_bad_state(xs: F, Ps: F) -> int | None:
     """The index of the first ``(xs[i], Ps[i])`` that :func:`check_state` refuses, or None.
 
-    ``xs`` (n, 9) and ``Ps`` (n, 9, 9) float64. One vectorised pass checks the whole
-    batch (a partner's envelope holds tens of tracks: per-track NumPy calls were most
-    of the receive path's time); only when it finds a problem does the per-track check
-    run, so the verdict and its wording are :func:`check_state`'s.
+    ``xs`` (n, 9) and ``Ps`` (n, 9, 9) float64. One compiled pass screens the whole
+    batch (:func:`_all_pass_py`: a partner's envelope holds tens of tracks, and LAPACK's
+    per-call overhead was most of the receive path's time); a batch it does not pass
+    gets the exact vectorised checks, and only when they find a problem does the
+    per-track check run, so the verdict and its wording are :func:`check_state`'s.
     """
     n = len(xs)
     if n == 0:
+        return None
+    if (xs.shape == (n, NX) and Ps.shape == (n, NX, NX) and xs.dtype == np.float64
+            and Ps.dtype == np.float64
+            and _all_pass(np.ascontiguousarray(xs), np.ascontiguousarray(Ps), _BOUNDS,
+                          MAX_VARIANCE, FAST_CONDITION)):
         return None
     try:
         ok = bool(np.isfinite(xs).all() and (np.abs(xs) <= _BOUNDS).all()

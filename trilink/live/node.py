@@ -52,6 +52,7 @@ import itertools
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -146,6 +147,7 @@ def live_cyber_node(nation: str, key: NodeKey, registry: KeyRegistry, policy: Po
 MAX_CONTROL_BYTES: Final = 64 * 1024
 BATCH: Final = 32  # inputs of a burst whose outputs are carried out together
 REPLAY_QUIET_S: Final = 0.5  # wall seconds without input after which a replay is caught up
+ROUND_SWITCH_INTERVAL_S: Final = 0.001  # the GIL's switch interval once rounds run on a thread
 
 
 class LiveNode:
@@ -552,6 +554,12 @@ class LiveNode:
             await self._absorb(self.node.finish_round(job))
             return
         if self._pool is None:
+            # The round's thread holds the GIL through its Python stretches: the loop,
+            # which gives it up at every socket wait, would wait up to the interpreter's
+            # switch interval (5 ms) to get it back each time — tens of ms per input
+            # while a round runs. A shorter interval hands it back sooner.
+            if sys.getswitchinterval() > ROUND_SWITCH_INTERVAL_S:
+                sys.setswitchinterval(ROUND_SWITCH_INTERVAL_S)
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix=f"round-{self.nation}")
         loop = asyncio.get_running_loop()

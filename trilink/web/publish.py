@@ -181,6 +181,21 @@ _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder(PictureEvent)
 
 
+class _TrackId(msgspec.Struct, frozen=True, array_like=True):
+    """A shared track's id alone (the other fields of a TrackPayload are skipped)."""
+
+    track_id: str
+
+
+class _TrackIds(msgspec.Struct, frozen=True, array_like=True):
+    tracks: list[_TrackId]
+
+
+# The ids of a batch the node accepted (its decoder checked the rest): the publisher
+# needs no more of it, and skipping the 54 numbers of each track is most of a decode.
+_IDS_DECODER: Final = msgspec.msgpack.Decoder(_TrackIds)
+
+
 def encode_event(ev: PictureEvent) -> bytes:
     return _ENC.encode(ev)
 
@@ -267,6 +282,7 @@ class PicturePublisher:
         self._pending: set[str] = set()
         self._seen_picture: object = None
         self._sent_drill: dict[str, str] = {}  # event id → drill label last sent
+        self._utc_of: tuple[dt.datetime, float, str] | None = None  # (epoch, now_s, UTC)
 
     # -- entry point -------------------------------------------------------------------
     def events(self, node: NationalNode, out: NodeOutput | None, now_s: float,
@@ -288,25 +304,29 @@ class PicturePublisher:
     # -- releasability of received items -------------------------------------------
     def _note_received(self, node: NationalNode, accepted: Sequence[Envelope],
                        now_s: float) -> None:
-        from trilink.kinds.tracks import TRACK_DECODER
-
+        when = node.epoch + dt.timedelta(seconds=now_s)
+        # One route per sender, originator and release list in a step (a burst is
+        # hundreds of envelopes from one partner under the same agreements).
+        routes: dict[tuple[str, str, str, frozenset[str]], tuple[list[str], list[str]]] = {}
         for env in accepted:
             if env.kind != Kind.MISSILE_TRACK or env.recipient != node.nation:
                 continue
             try:
-                batch = TRACK_DECODER.decode(env.payload)
+                ids = _IDS_DECODER.decode(env.payload).tracks
             except msgspec.DecodeError:
                 continue
-            when = node.epoch + dt.timedelta(seconds=now_s)
-            # The route the node itself checked it came by (direct, or through a relay).
-            route = node.policy.route(env.sender, node.nation, env.kind, when, env.rel_to,
-                                      env.originator)
-            ids = [] if isinstance(route, Denied) else list(route.agreement_ids)
-            rel = _rel_key(env.rel_to)
-            for p in batch.tracks:
+            how = (env.sender, env.originator, str(env.kind), frozenset(env.rel_to))
+            seen = routes.get(how)
+            if seen is None:
+                # The route the node itself checked it came by (direct, or a relay).
+                route = node.policy.route(env.sender, node.nation, env.kind, when,
+                                          env.rel_to, env.originator)
+                seen = routes[how] = (_rel_key(env.rel_to), [] if isinstance(
+                    route, Denied) else list(route.agreement_ids))
+            for p in ids:
                 key = f"{env.originator}/{p.track_id}"
-                if self.received.get(key) != (rel, ids):
-                    self.received[key] = (rel, ids)
+                if self.received.get(key) != seen:
+                    self.received[key] = seen
                     owner = node.picture.owner(key)
                     if owner is not None:
                         self._pending.add(owner)
@@ -331,8 +351,12 @@ class PicturePublisher:
     # -- events ----------------------------------------------------------------------
     def _event(self, node: NationalNode, kind: str, ident: str, now_s: float,
                rel: Sequence[str], agreements: Sequence[str], item: Item) -> PictureEvent:
-        when = node.epoch + dt.timedelta(seconds=now_s)
-        utc = when.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        # The events of a step share its time: its UTC text is made once.
+        if self._utc_of is None or self._utc_of[:2] != (node.epoch, now_s):
+            when = node.epoch + dt.timedelta(seconds=now_s)
+            self._utc_of = (node.epoch, now_s, when.astimezone(dt.UTC).isoformat(
+                timespec="milliseconds").replace("+00:00", "Z"))
+        utc = self._utc_of[2]
         return PictureEvent(SCHEMA_VERSION, kind, f"{kind}:{ident}", node.nation,
                             round(float(now_s), 3), utc, _rel_key(rel), list(agreements),
                             item)
