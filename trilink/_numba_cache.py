@@ -18,7 +18,7 @@ from pathlib import Path
 
 # The modules whose kernels numba compiles on first use (the slow, silent part of a cold run).
 KERNEL_MODULES = ("trilink.physics.ballistic", "trilink.tracking.kernels",
-                  "trilink.sharing.fusion_kernels")
+                  "trilink.sharing.fusion_kernels", "trilink.kinds.tracks")
 COLD_NOTE = "trilink: compiling the tracker's kernels once (about 40 s) …"
 
 

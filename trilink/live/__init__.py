@@ -15,9 +15,27 @@
 See ``docs/live.md``.
 """
 
-from trilink.live.client import LiveError, request
-from trilink.live.keys import KeyFileError, load_keys_dir, write_keys
-from trilink.live.node import UNIX_EPOCH, LiveNode, LivePolicy, live_national_node
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trilink.live.client import LiveError, request
+    from trilink.live.keys import KeyFileError, load_keys_dir, write_keys
+    from trilink.live.node import UNIX_EPOCH, LiveNode, LivePolicy, live_national_node
 
 __all__ = ["UNIX_EPOCH", "KeyFileError", "LiveError", "LiveNode", "LivePolicy",
            "live_national_node", "load_keys_dir", "request", "write_keys"]
+
+# Imported on first use: `trilink keys` needs the key files, not the node stack (fusion,
+# tracking, numba), which costs a command about a second to import.
+_HOME = {"LiveError": "client", "request": "client", "KeyFileError": "keys",
+         "load_keys_dir": "keys", "write_keys": "keys", "UNIX_EPOCH": "node",
+         "LiveNode": "node", "LivePolicy": "node", "live_national_node": "node"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'trilink.live' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"trilink.live.{_HOME[name]}"), name)
