@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -37,11 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the JSON object")
     parser.add_argument("--out", type=Path, default=None, help=f"JSON file (default {RESULTS})")
     args = parser.parse_args(argv)
+    # The machine is shared: the load beside the figures says how far to trust one run.
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
     try:
         result = run_tracking_benchmark(seed=args.seed, quick=args.quick)
     except PeersMissingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    given = sys.argv[1:] if argv is None else argv
+    result["command"] = " ".join(["python bench/bench_tracking.py", *given])
+    result["load_before"] = load_before
+    result["load_after"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     text = json.dumps(result, indent=2)
     out = args.out or (None if args.quick else RESULTS)
     if out is not None:

@@ -35,6 +35,7 @@ AE = earth.WGS84_A_M
 W = earth.OMEGA_EARTH_RAD_S
 MAX_SUBSTEP_S = 5.0
 LOG_2PI = math.log(2.0 * math.pi)
+TWO_PI = 2.0 * math.pi
 
 
 def jit(fn: _Fn) -> _Fn:
@@ -104,29 +105,50 @@ def _jacobian_a(r: FloatArray, A: FloatArray) -> None:
 
 @jit
 def _matmul(a: FloatArray, b: FloatArray, out: FloatArray) -> None:
-    """out = a b. The transitions are mostly zeros: zero terms of a are skipped (the sums
-    keep their order, so for finite inputs the result is the dense product's exactly)."""
-    n, m, p = a.shape[0], a.shape[1], b.shape[1]
-    out[:, :] = 0.0
-    for i in range(n):
-        for k in range(m):
+    """out = a b (9×9; out must not be a or b). The transitions are mostly zeros: zero
+    terms of a are skipped (the sums keep their order, so for finite inputs the result
+    is the dense product's exactly). A row of out is summed in nine scalars (registers),
+    not in memory."""
+    for i in range(NX):
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for k in range(NX):
             aik = a[i, k]
             if aik != 0.0:
-                for j in range(p):
-                    out[i, j] += aik * b[k, j]
+                s0 += aik * b[k, 0]
+                s1 += aik * b[k, 1]
+                s2 += aik * b[k, 2]
+                s3 += aik * b[k, 3]
+                s4 += aik * b[k, 4]
+                s5 += aik * b[k, 5]
+                s6 += aik * b[k, 6]
+                s7 += aik * b[k, 7]
+                s8 += aik * b[k, 8]
+        out[i, 0], out[i, 1], out[i, 2] = s0, s1, s2
+        out[i, 3], out[i, 4], out[i, 5] = s3, s4, s5
+        out[i, 6], out[i, 7], out[i, 8] = s6, s7, s8
 
 
 @jit
 def _matmul_bt(a: FloatArray, b: FloatArray, out: FloatArray) -> None:
-    """out = a bᵀ, skipping zero terms of b (sums in the dense product's order)."""
-    n, m, p = a.shape[0], a.shape[1], b.shape[0]
-    out[:, :] = 0.0
-    for j in range(p):
-        for k in range(m):
+    """out = a bᵀ (9×9; out must not be a or b), skipping zero terms of b (sums in the
+    dense product's order); a column of out is summed in nine scalars."""
+    for j in range(NX):
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for k in range(NX):
             bjk = b[j, k]
             if bjk != 0.0:
-                for i in range(n):
-                    out[i, j] += a[i, k] * bjk
+                s0 += a[0, k] * bjk
+                s1 += a[1, k] * bjk
+                s2 += a[2, k] * bjk
+                s3 += a[3, k] * bjk
+                s4 += a[4, k] * bjk
+                s5 += a[5, k] * bjk
+                s6 += a[6, k] * bjk
+                s7 += a[7, k] * bjk
+                s8 += a[8, k] * bjk
+        out[0, j], out[1, j], out[2, j] = s0, s1, s2
+        out[3, j], out[4, j], out[5, j] = s3, s4, s5
+        out[6, j], out[7, j], out[8, j] = s6, s7, s8
 
 
 @jit
@@ -368,21 +390,16 @@ def _imm_predict_ws(xm: FloatArray, Pm: FloatArray, mu: FloatArray, dt: float,
     x0 = wv[WS_X0:WS_X0 + 2]
     x0[:, :] = 0.0
     P0 = wm[WS_P0:WS_P0 + 2]
-    P0[:, :, :] = 0.0
     for j in range(2):
         for i in range(2):
             w = pi[i, j] * mu[i] / c[j] if c[j] > 0 else 0.5
             xi = sw_x if (j == 0 and i == 1) else xm[i]
             for k in range(NX):
                 x0[j, k] += w * xi[k]
-        for i in range(2):
-            w = pi[i, j] * mu[i] / c[j] if c[j] > 0 else 0.5
-            xi = sw_x if (j == 0 and i == 1) else xm[i]
-            Pi = sw_P if (j == 0 and i == 1) else Pm[i]
-            for k in range(NX):
-                dk = xi[k] - x0[j, k]
-                for m in range(NX):
-                    P0[j, k, m] += w * (Pi[k, m] + dk * (xi[m] - x0[j, m]))
+        w0 = pi[0, j] * mu[0] / c[j] if c[j] > 0 else 0.5
+        w1 = pi[1, j] * mu[1] / c[j] if c[j] > 0 else 0.5
+        _mix9(P0[j], w0, xm[0], Pm[0], w1, sw_x if j == 0 else xm[1],
+              sw_P if j == 0 else Pm[1], x0[j])
     for j in range(2):
         xm[j, :] = x0[j]
         Pm[j, :, :] = P0[j]
@@ -391,18 +408,58 @@ def _imm_predict_ws(xm: FloatArray, Pm: FloatArray, mu: FloatArray, dt: float,
 
 
 @jit
+def _mix9(P: FloatArray, wa: float, xa: FloatArray, Pa: FloatArray, wb: float,
+          xb: FloatArray, Pb: FloatArray, x: FloatArray) -> None:
+    """P (9×9) = Σ w (Pi + (xi − x)(xi − x)ᵀ) over two modes a, b: each entry from 0,
+    adding ``w * (Pi[k, m] + dk * (xi[m] - x[m]))`` (dk = xi[k] − x[k]) for a, then b,
+    a row in scalars (the moment matching of the IMM's mixing and estimate)."""
+    a0, a1, a2 = xa[0] - x[0], xa[1] - x[1], xa[2] - x[2]
+    a3, a4, a5 = xa[3] - x[3], xa[4] - x[4], xa[5] - x[5]
+    a6, a7, a8 = xa[6] - x[6], xa[7] - x[7], xa[8] - x[8]
+    b0, b1, b2 = xb[0] - x[0], xb[1] - x[1], xb[2] - x[2]
+    b3, b4, b5 = xb[3] - x[3], xb[4] - x[4], xb[5] - x[5]
+    b6, b7, b8 = xb[6] - x[6], xb[7] - x[7], xb[8] - x[8]
+    for k in range(NX):
+        da = xa[k] - x[k]
+        db = xb[k] - x[k]
+        P[k, 0] = 0.0 + wa * (Pa[k, 0] + da * a0) + wb * (Pb[k, 0] + db * b0)
+        P[k, 1] = 0.0 + wa * (Pa[k, 1] + da * a1) + wb * (Pb[k, 1] + db * b1)
+        P[k, 2] = 0.0 + wa * (Pa[k, 2] + da * a2) + wb * (Pb[k, 2] + db * b2)
+        P[k, 3] = 0.0 + wa * (Pa[k, 3] + da * a3) + wb * (Pb[k, 3] + db * b3)
+        P[k, 4] = 0.0 + wa * (Pa[k, 4] + da * a4) + wb * (Pb[k, 4] + db * b4)
+        P[k, 5] = 0.0 + wa * (Pa[k, 5] + da * a5) + wb * (Pb[k, 5] + db * b5)
+        P[k, 6] = 0.0 + wa * (Pa[k, 6] + da * a6) + wb * (Pb[k, 6] + db * b6)
+        P[k, 7] = 0.0 + wa * (Pa[k, 7] + da * a7) + wb * (Pb[k, 7] + db * b7)
+        P[k, 8] = 0.0 + wa * (Pa[k, 8] + da * a8) + wb * (Pb[k, 8] + db * b8)
+
+
+@jit
 def combine(xm: FloatArray, Pm: FloatArray, mu: FloatArray, x: FloatArray, P: FloatArray) -> None:
     """Moment-matched single estimate of the mode mixture."""
     x[:] = 0.0
-    P[:, :] = 0.0
     for j in range(xm.shape[0]):
         for k in range(NX):
             x[k] += mu[j] * xm[j, k]
+    if xm.shape[0] == 2:
+        _mix9(P, mu[0], xm[0], Pm[0], mu[1], xm[1], Pm[1], x)
+        return
+    P[:, :] = 0.0
     for j in range(xm.shape[0]):
         for k in range(NX):
             dk = xm[j, k] - x[k]
             for m in range(NX):
                 P[k, m] += mu[j] * (Pm[j, k, m] + dk * (xm[j, m] - x[m]))
+
+
+@jit_inline
+def _mod_2pi(y: float) -> float:
+    """y % 2π (Python's float modulo, to the bit), without the libm fmod call for
+    y in (−2π, 2π): there fmod(y, 2π) is y itself, and a negative y gets 2π added."""
+    if 0.0 < y < TWO_PI:
+        return y
+    if -TWO_PI < y < 0.0:
+        return y + TWO_PI
+    return y % TWO_PI
 
 
 @jit
@@ -421,7 +478,7 @@ def radar_h(x: FloatArray, site: FloatArray, basis: FloatArray, nz: int,
     rg2 = h2 + u * u
     rg = math.sqrt(rg2)
     z[0] = rg
-    z[1] = math.atan2(e, n) % (2.0 * math.pi)
+    z[1] = _mod_2pi(math.atan2(e, n))
     z[2] = math.atan2(u, hz)
     H[:, :] = 0.0
     # H = J basis, J the Jacobian of (range, az, el) in ENU (rows written out: no scratch).
@@ -549,7 +606,7 @@ def _residual(zm: FloatArray, zh: FloatArray, kind: int, nu: FloatArray) -> None
     for i in range(zm.shape[0]):
         nu[i] = zm[i] - zh[i]
     if kind == RADAR:
-        nu[1] = (nu[1] + math.pi) % (2.0 * math.pi) - math.pi
+        nu[1] = _mod_2pi(nu[1] + math.pi) - math.pi
 
 
 @jit
@@ -616,6 +673,134 @@ def _chol_solve(L: FloatArray, B: FloatArray) -> None:
 
 
 @jit
+def _chol_solve9(L: FloatArray, B: FloatArray) -> None:
+    """:func:`_chol_solve` for B of nine columns (n×9): each column's substitutions term
+    for term, the nine columns side by side in scalars (vectorisable)."""
+    n = L.shape[0]
+    for i in range(n):
+        s0, s1, s2, s3, s4 = B[i, 0], B[i, 1], B[i, 2], B[i, 3], B[i, 4]
+        s5, s6, s7, s8 = B[i, 5], B[i, 6], B[i, 7], B[i, 8]
+        for k in range(i):
+            lik = L[i, k]
+            s0 -= lik * B[k, 0]
+            s1 -= lik * B[k, 1]
+            s2 -= lik * B[k, 2]
+            s3 -= lik * B[k, 3]
+            s4 -= lik * B[k, 4]
+            s5 -= lik * B[k, 5]
+            s6 -= lik * B[k, 6]
+            s7 -= lik * B[k, 7]
+            s8 -= lik * B[k, 8]
+        d = L[i, i]
+        B[i, 0], B[i, 1], B[i, 2] = s0 / d, s1 / d, s2 / d
+        B[i, 3], B[i, 4], B[i, 5] = s3 / d, s4 / d, s5 / d
+        B[i, 6], B[i, 7], B[i, 8] = s6 / d, s7 / d, s8 / d
+    for i in range(n - 1, -1, -1):
+        s0, s1, s2, s3, s4 = B[i, 0], B[i, 1], B[i, 2], B[i, 3], B[i, 4]
+        s5, s6, s7, s8 = B[i, 5], B[i, 6], B[i, 7], B[i, 8]
+        for k in range(i + 1, n):
+            lki = L[k, i]
+            s0 -= lki * B[k, 0]
+            s1 -= lki * B[k, 1]
+            s2 -= lki * B[k, 2]
+            s3 -= lki * B[k, 3]
+            s4 -= lki * B[k, 4]
+            s5 -= lki * B[k, 5]
+            s6 -= lki * B[k, 6]
+            s7 -= lki * B[k, 7]
+            s8 -= lki * B[k, 8]
+        d = L[i, i]
+        B[i, 0], B[i, 1], B[i, 2] = s0 / d, s1 / d, s2 / d
+        B[i, 3], B[i, 4], B[i, 5] = s3 / d, s4 / d, s5 / d
+        B[i, 6], B[i, 7], B[i, 8] = s6 / d, s7 / d, s8 / d
+
+
+@jit
+def _rows_times9(A: FloatArray, B: FloatArray, out: FloatArray, transpose_a: bool) -> None:
+    """out (r×9) = A B (A r×q) or Aᵀ B (A q×r), B q×9: each entry summed from 0 over q
+    in order, a row of out in nine scalars."""
+    q = B.shape[0]
+    for i in range(out.shape[0]):
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for k in range(q):
+            a = A[k, i] if transpose_a else A[i, k]
+            s0 += a * B[k, 0]
+            s1 += a * B[k, 1]
+            s2 += a * B[k, 2]
+            s3 += a * B[k, 3]
+            s4 += a * B[k, 4]
+            s5 += a * B[k, 5]
+            s6 += a * B[k, 6]
+            s7 += a * B[k, 7]
+            s8 += a * B[k, 8]
+        out[i, 0], out[i, 1], out[i, 2] = s0, s1, s2
+        out[i, 3], out[i, 4], out[i, 5] = s3, s4, s5
+        out[i, 6], out[i, 7], out[i, 8] = s6, s7, s8
+
+
+@jit
+def _joseph9(IKH: FloatArray, P: FloatArray, tmp: FloatArray, nh: int) -> None:
+    """P ← (I − K H) P (I − K H)ᵀ for IKH = I − K H whose columns from ``nh`` on are the
+    identity's: :func:`_matmul` then :func:`_matmul_bt` term for term (zero terms skipped,
+    the diagonal's 1·x added in its place in the sum, last), without visiting the
+    identity's zeros."""
+    for i in range(NX):
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for k in range(nh):
+            a = IKH[i, k]
+            if a != 0.0:
+                s0 += a * P[k, 0]
+                s1 += a * P[k, 1]
+                s2 += a * P[k, 2]
+                s3 += a * P[k, 3]
+                s4 += a * P[k, 4]
+                s5 += a * P[k, 5]
+                s6 += a * P[k, 6]
+                s7 += a * P[k, 7]
+                s8 += a * P[k, 8]
+        if i >= nh:
+            s0 += P[i, 0]
+            s1 += P[i, 1]
+            s2 += P[i, 2]
+            s3 += P[i, 3]
+            s4 += P[i, 4]
+            s5 += P[i, 5]
+            s6 += P[i, 6]
+            s7 += P[i, 7]
+            s8 += P[i, 8]
+        tmp[i, 0], tmp[i, 1], tmp[i, 2] = s0, s1, s2
+        tmp[i, 3], tmp[i, 4], tmp[i, 5] = s3, s4, s5
+        tmp[i, 6], tmp[i, 7], tmp[i, 8] = s6, s7, s8
+    for j in range(NX):
+        s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = s8 = 0.0
+        for k in range(nh):
+            b = IKH[j, k]
+            if b != 0.0:
+                s0 += tmp[0, k] * b
+                s1 += tmp[1, k] * b
+                s2 += tmp[2, k] * b
+                s3 += tmp[3, k] * b
+                s4 += tmp[4, k] * b
+                s5 += tmp[5, k] * b
+                s6 += tmp[6, k] * b
+                s7 += tmp[7, k] * b
+                s8 += tmp[8, k] * b
+        if j >= nh:
+            s0 += tmp[0, j]
+            s1 += tmp[1, j]
+            s2 += tmp[2, j]
+            s3 += tmp[3, j]
+            s4 += tmp[4, j]
+            s5 += tmp[5, j]
+            s6 += tmp[6, j]
+            s7 += tmp[7, j]
+            s8 += tmp[8, j]
+        P[0, j], P[1, j], P[2, j] = s0, s1, s2
+        P[3, j], P[4, j], P[5, j] = s3, s4, s5
+        P[6, j], P[7, j], P[8, j] = s6, s7, s8
+
+
+@jit
 def _ekf_update_ws(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
                    site: FloatArray, basis: FloatArray, kind: int,
                    ws: UpdateWorkspace) -> float:
@@ -642,7 +827,7 @@ def _ekf_update_ws(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
         return -math.inf
     # K = P Hᵀ S⁻¹, via S Kᵀ = H P = (P Hᵀ)ᵀ (P symmetric).
     Kt[:, :] = PHt
-    _chol_solve(L, Kt)
+    _chol_solve9(L, Kt)
     for i in range(NX):
         s = 0.0
         for k in range(nz):
@@ -658,20 +843,12 @@ def _ekf_update_ws(x: FloatArray, P: FloatArray, zm: FloatArray, R: FloatArray,
             for k in range(nz):
                 s += Kt[k, i] * H[k, j]
             IKH[i, j] = (1.0 if i == j else 0.0) - s
-    _matmul(IKH, P, tmp)
-    _matmul_bt(tmp, IKH, P)
-    for k in range(nz):  # R Kᵀ
-        for j in range(NX):
-            s = 0.0
-            for m in range(nz):
-                s += R[k, m] * Kt[m, j]
-            RK[k, j] = s
+    _joseph9(IKH, P, tmp, nh)
+    _rows_times9(R, Kt, RK, False)  # R Kᵀ
+    _rows_times9(Kt, RK, tmp, True)  # K R Kᵀ
     for i in range(NX):
         for j in range(NX):
-            s = 0.0
-            for k in range(nz):
-                s += Kt[k, i] * RK[k, j]
-            P[i, j] += s
+            P[i, j] += tmp[i, j]
     _symmetrise(P)
     return float(-0.5 * (d2 + logdet + nz * LOG_2PI))
 
@@ -907,3 +1084,98 @@ def transition(x: FloatArray, dt: float, mode: int) -> FloatArray:
         for step in range(n):
             _substep(s, dt / n, mode == 1, phi, step == 0)
     return phi
+
+
+# --- One radar or infrared scan in few compiled calls (trilink.tracking.tracker) -------------
+# Each call from Python costs a microsecond or so of argument checking: the tracker's scan
+# makes three, each the same arithmetic as the separate kernels above.
+
+
+@jit
+def scan_predict_gate(xm: FloatArray, Pm: FloatArray, mu: FloatArray, t_last: FloatArray,
+                      tentative: NDArray[np.bool_], t_s: float, prm: FloatArray,
+                      confirmed_only: bool, z: FloatArray, R: FloatArray, site: FloatArray,
+                      basis: FloatArray, gate: float, kind: int, penalty: float
+                      ) -> tuple[NDArray[np.int64], FloatArray, FloatArray, NDArray[np.int64],
+                                 NDArray[np.int64], NDArray[np.int64], NDArray[np.int64],
+                                 float]:
+    """Predict the tracks not ahead of t_s (``confirmed_only``: the confirmed ones) to t_s,
+    gate the plots z with them (:func:`batch_gate`), add ``penalty`` to the cost of
+    tentative tracks and split the assignment (:func:`split_assignment`).
+
+    Returns the rows predicted, the cost and NIS (rows × plots) and the split: isolated
+    pairs (row positions, plots), contested row positions and plots, and the largest
+    finite cost.
+    """
+    n = t_last.shape[0]
+    rows = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if t_last[i] <= t_s and not (confirmed_only and tentative[i]):
+            rows[m] = i
+            m += 1
+    rows = rows[:m]
+    batch_predict(xm, Pm, mu, t_last, rows, t_s, prm)
+    cost, nis = batch_gate(xm, Pm, mu, rows, z, R, site, basis, gate, kind)
+    n_z = z.shape[0]
+    any_tentative = False
+    for a in range(m):
+        any_tentative = any_tentative or tentative[rows[a]]
+    if any_tentative and n_z:
+        for a in range(m):  # + 0.0 on confirmed rows, as the NumPy broadcast did
+            pen = penalty if tentative[rows[a]] else 0.0
+            for b in range(n_z):
+                cost[a, b] += pen
+    pr, pc, rr, rc, top = split_assignment(cost)
+    return rows, cost, nis, pr, pc, rr, rc, top
+
+
+@jit
+def scan_update(xm: FloatArray, Pm: FloatArray, mu: FloatArray, rows: NDArray[np.int64],
+                z: FloatArray, dets: NDArray[np.int64], R: FloatArray, site: FloatArray,
+                basis: FloatArray, kind: int) -> tuple[FloatArray, FloatArray]:
+    """Update track rows[k] with plot z[dets[k]] for every k (:func:`batch_update`), then
+    the moment-matched estimates of all tracks (:func:`batch_combine`): x (T, 9),
+    P (T, 9, 9)."""
+    ws = update_workspace(z.shape[1])
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        _imm_update_ws(xm[i], Pm[i], mu[i], z[dets[k]], R, site, basis, kind, ws)
+    n = xm.shape[0]
+    x = np.empty((n, NX))
+    P = np.empty((n, NX, NX))
+    batch_combine(xm, Pm, mu, x, P)
+    return x, P
+
+
+@jit
+def scan_prune(x: FloatArray, P: FloatArray, last_s: FloatArray, tentative: NDArray[np.bool_],
+               t_s: float, max_silence_s: float, max_position_var_m2: float, near_m: float,
+               max_separation_m: float
+               ) -> tuple[NDArray[np.bool_], NDArray[np.bool_], bool, NDArray[np.int64],
+                          NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`prune_flags`, the rows that are tentative, vague or stale (ascending), and
+    :func:`close_pairs` among the non-tentative rows (row numbers, row-major order)."""
+    vague, stale, low = prune_flags(x, P, last_s, t_s, max_silence_s, max_position_var_m2,
+                                    near_m)
+    n = x.shape[0]
+    look = np.empty(n, dtype=np.int64)
+    m = 0
+    conf = np.empty(n, dtype=np.int64)
+    n_c = 0
+    for i in range(n):
+        if tentative[i] or vague[i] or stale[i]:
+            look[m] = i
+            m += 1
+        if not tentative[i]:
+            conf[n_c] = i
+            n_c += 1
+    pos = np.empty((n_c, 3))
+    for a in range(n_c):
+        for c in range(3):
+            pos[a, c] = x[conf[a], c]
+    pa, pb = close_pairs(pos, max_separation_m)
+    for k in range(pa.shape[0]):
+        pa[k] = conf[pa[k]]
+        pb[k] = conf[pb[k]]
+    return vague, stale, low, look[:m], pa, pb

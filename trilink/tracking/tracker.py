@@ -18,7 +18,7 @@ The tracker never sees truth: scans' ``truth_ids`` are ignored here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Protocol, cast
 
@@ -138,6 +138,13 @@ class TrackEvent:
     reason: str = ""
 
 
+# Tracker.process builds its update events by filling the instance's dict: all of these.
+_EVENT_FIELDS = ("kind", "track_id", "t_s", "x", "P", "powered_probability", "sensor_id",
+                 "reason")
+if tuple(f.name for f in fields(TrackEvent)) != _EVENT_FIELDS:
+    raise RuntimeError("TrackEvent's fields changed: update Tracker.process's events")
+
+
 @dataclass(frozen=True)
 class _Seed:
     sensor_id: str
@@ -175,6 +182,7 @@ class Tracker:
         self._geometry: dict[str, RadarGeometry] = {}
         self._seeds: dict[str, list[_Seed]] = {}
         self._noise: dict[bytes, F] = {}  # measurement covariance by the sigmas' bytes
+        self._prm = self.bank.params.vector()  # the filter's parameters, as the bank's
 
     def _gate(self, nz: int) -> float:
         if nz not in self._gates:
@@ -210,71 +218,76 @@ class Tracker:
         R = self._noise.get(key)
         if R is None:
             R = self._noise[key] = np.diag(sigma**2)
-        events: list[TrackEvent] = []
-        rows = np.flatnonzero(self.bank.t_s <= t).astype(np.int64)
-        if kind == kernels.LOS:  # bearings refine confirmed tracks only
-            rows = rows[~self._tentative[rows]]
-        self.bank.predict(rows, t)
-
-        assigned_tracks = np.zeros(0, dtype=np.int64)
-        assigned_dets = np.zeros(0, dtype=np.int64)
-        if rows.size and z.shape[0]:
-            cost, nis = self.bank.gate(rows, z, R, geo, self._gate(z.shape[1]), kind)
+        cfg, bank, sid = self.config, self.bank, scan.sensor_id
+        los = kind == kernels.LOS
+        # Prediction (bearings refine confirmed tracks only), gating, the tentative tracks'
+        # penalty and the split of the assignment: one compiled call.
+        rows, cost, nis, pr, pc, rr, rc, top = kernels.scan_predict_gate(
+            bank.xm, bank.Pm, bank.mu, bank.t_s, self._tentative, t, self._prm, los, z, R,
+            geo.site_ecef_m, geo.basis, self._gate(z.shape[1]), kind, cfg.tentative_penalty)
+        if cost.size:
+            pick, assigned_dets = _solve_split(cost, pr, pc, rr, rc, top)
             tentative = self._tentative[rows]
-            if tentative.any():
-                cost += np.where(tentative, self.config.tentative_penalty, 0.0)[:, None]
-            pick, assigned_dets = _gnn(cost)
             # Only candidates need their innovations (the confirmation test).
-            for a, b in zip(pick[tentative[pick]].tolist(),
-                            assigned_dets[tentative[pick]].tolist(), strict=True):
-                self.meta[rows[a]].nis_sum += float(nis[a, b])
-                self.meta[rows[a]].nis_dof += z.shape[1]
+            cand = tentative[pick]
+            if cand.any():
+                for a, b in zip(pick[cand].tolist(), assigned_dets[cand].tolist(), strict=True):
+                    self.meta[rows[a]].nis_sum += float(nis[a, b])
+                    self.meta[rows[a]].nis_dof += z.shape[1]
+            # rows ascend and pick does (_gnn): the assigned tracks are in row order.
             assigned_tracks = rows[pick]
-        if assigned_tracks.size:
-            order = np.argsort(assigned_tracks)
-            assigned_tracks, assigned_dets = assigned_tracks[order], assigned_dets[order]
-            self.bank.update(assigned_tracks, z[assigned_dets], R, geo, kind)
+        else:
+            assigned_tracks = assigned_dets = np.zeros(0, dtype=np.int64)
+        # The updates and every track's estimate, in one compiled call.
+        x_all, P_all = kernels.scan_update(bank.xm, bank.Pm, bank.mu, assigned_tracks, z,
+                                           assigned_dets, R, geo.site_ecef_m, geo.basis, kind)
 
         # Book-keeping for tracks of this scan's radar and tracks that were updated.
         updated = assigned_tracks.tolist()
         self._last_s[assigned_tracks] = t
-        sid = scan.sensor_id
-        if kind == kernels.RADAR:
+        meta = self.meta
+        if not los:
             for i in rows[self._tentative[rows]].tolist():
-                m = self.meta[i]
+                m = meta[i]
                 if m.origin_sensor == sid:
                     m.scans_seen += 1
-        x_all, P_all = self.bank.estimates()
-        powered = self.bank.mu[:, 1].tolist()
-        # The loop below runs once per updated track on every scan: names bound locally.
-        meta, add, updated_kind = self.meta, events.append, EventKind.UPDATED
-        confirmed, los = TrackStatus.CONFIRMED, kind == kernels.LOS
+        powered = bank.mu[:, 1].tolist()
+        # The loop below runs once per updated track on every scan: names bound locally,
+        # and the events built by filling the instance's dict (what the frozen
+        # dataclass's __init__ does, one setattr per field, in half the time).
+        events: list[TrackEvent] = []
+        add, new, updated_kind = events.append, object.__new__, EventKind.UPDATED
+        confirmed = TrackStatus.CONFIRMED
         for j in updated:
             m = meta[j]
             m.sensors.add(sid)
-            if los:
-                add(TrackEvent(updated_kind, m.track_id, t, x_all[j], P_all[j], powered[j], sid))
-                continue
-            m.hits += 1
-            if m.status is not confirmed:
-                if not (m.hits >= self.config.confirm_hits and self._consistent(m)
-                        and self._plausible(x_all[j])):
-                    continue
-                m.status = confirmed
-                self._tentative[j] = False
-                add(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
-            add(TrackEvent(updated_kind, m.track_id, t, x_all[j], P_all[j], powered[j], sid))
+            if not los:
+                m.hits += 1
+                if m.status is not confirmed:
+                    if not (m.hits >= cfg.confirm_hits and self._consistent(m)
+                            and self._plausible(x_all[j])):
+                        continue
+                    m.status = confirmed
+                    self._tentative[j] = False
+                    add(self._event(EventKind.CONFIRMED, j, t, x_all, P_all, scan))
+            ev = new(TrackEvent)
+            ev.__dict__.update(kind=updated_kind, track_id=m.track_id, t_s=t, x=x_all[j],
+                               P=P_all[j], powered_probability=powered[j], sensor_id=sid,
+                               reason="")
+            add(ev)
 
-        if kind == kernels.RADAR:
+        if not los:
             # Detections no track took: candidates with last scan's seeds, and new seeds.
-            taken = np.zeros(z.shape[0], dtype=bool)
-            taken[assigned_dets] = True
-            free = np.flatnonzero(~taken)
-            pos, cov = polar_to_ecef(z[free], geo, sigma) if free.size else (
-                np.zeros((0, 3)), np.zeros((0, 3, 3)))
-            if self._start_candidates(sid, t, pos, cov):
-                x_all, P_all = self.bank.estimates()
-            self._seeds[sid] = [_Seed(sid, t, pos[j], cov[j]) for j in range(pos.shape[0])]
+            if assigned_dets.size == z.shape[0]:  # every detection taken (most scans)
+                self._seeds[sid] = []
+            else:
+                taken = np.zeros(z.shape[0], dtype=bool)
+                taken[assigned_dets] = True
+                free = np.flatnonzero(~taken)
+                pos, cov = polar_to_ecef(z[free], geo, sigma)
+                if self._start_candidates(sid, t, pos, cov):
+                    x_all, P_all = bank.estimates()
+                self._seeds[sid] = [_Seed(sid, t, pos[j], cov[j]) for j in range(pos.shape[0])]
 
         events += self._prune(t, x_all, P_all, scan)
         return events
@@ -319,23 +332,27 @@ class Tracker:
 
     def _prune(self, t: float, x_all: F, P_all: F, scan: ScanLike) -> list[TrackEvent]:
         cfg = self.config
-        keep = np.ones(len(self.meta), dtype=bool)
         events: list[TrackEvent] = []
-        # Position variance, silence and a coarse "near the ground" test of every track
-        # in one compiled pass; the height itself only when some track is near it.
-        vague, stale, low = kernels.prune_flags(x_all, P_all, self._last_s, t,
-                                                cfg.delete_after_s, cfg.max_position_sigma_m**2,
-                                                _NEAR_GROUND_M)
+        # Position variance, silence and a coarse "near the ground" test of every track,
+        # the rows worth a look and the confirmed tracks metres apart, in one compiled
+        # pass; the height itself only when some track is near the ground.
+        vague, stale, low, look, near_a, near_b = kernels.scan_prune(
+            x_all, P_all, self._last_s, self._tentative, t, cfg.delete_after_s,
+            cfg.max_position_sigma_m**2, _NEAR_GROUND_M, cfg.duplicate_separation_m)
+        if not (look.size or low or near_a.size):
+            return events  # nothing to delete (most scans)
+        keep = np.ones(len(self.meta), dtype=bool)
         if low:  # kernels.height_m's formula, for every track at once
             r = x_all[:, :3]
             rn = np.linalg.norm(r, axis=1)
             e2 = earth.WGS84_E2
             s2 = (r[:, 2] / np.maximum(rn, 1.0)) ** 2
             below = rn - kernels.AE * np.sqrt((1.0 - e2) / (1.0 - e2 * (1.0 - s2))) < 0.0
+            look = np.flatnonzero(self._tentative | below | vague | stale)
         else:
             below = np.zeros(len(self.meta), dtype=bool)
         # Only candidates and tracks with a reason to go need a look, in row order.
-        for i in np.flatnonzero(self._tentative | below | vague | stale).tolist():
+        for i in look.tolist():
             m = self.meta[i]
             reason = ""
             if m.status is TrackStatus.TENTATIVE:
@@ -352,7 +369,7 @@ class Tracker:
             if reason:
                 keep[i] = False
                 events.append(self._event(EventKind.DELETED, i, t, x_all, P_all, scan, reason))
-        events += self._drop_duplicates(keep, x_all, P_all, t, scan)
+        events += self._drop_duplicates(keep, near_a, near_b, x_all, P_all, t, scan)
         if not keep.all():
             self.bank.keep(keep)
             self.meta = [m for m, k in zip(self.meta, keep, strict=True) if k]
@@ -360,18 +377,14 @@ class Tracker:
             self._last_s = self._last_s[keep]
         return events
 
-    def _drop_duplicates(self, keep: NDArray[np.bool_], x_all: F, P_all: F, t: float,
+    def _drop_duplicates(self, keep: NDArray[np.bool_], near_a: NDArray[np.int64],
+                         near_b: NDArray[np.int64], x_all: F, P_all: F, t: float,
                          scan: ScanLike) -> list[TrackEvent]:
-        """Two confirmed tracks of one missile: keep the older, delete the younger."""
-        conf = np.flatnonzero(keep & ~self._tentative)
+        """Two confirmed tracks of one missile: keep the older, delete the younger.
+        ``near_a``, ``near_b``: the pairs of confirmed tracks metres apart (only those can
+        be one missile), in row-major order."""
         events: list[TrackEvent] = []
-        if conf.size < 2:
-            return events
-        # Only pairs metres apart can be one missile: test those, compiled first.
-        near_a, near_b = kernels.close_pairs(np.ascontiguousarray(x_all[conf, :3]),
-                                             self.config.duplicate_separation_m)
-        for ia, ib in zip(near_a.tolist(), near_b.tolist(), strict=True):
-            a, b = int(conf[ia]), int(conf[ib])
+        for a, b in zip(near_a.tolist(), near_b.tolist(), strict=True):
             if not (keep[a] and keep[b]):
                 continue
             d = x_all[a, :6] - x_all[b, :6]
@@ -412,7 +425,12 @@ def _gnn(cost: F) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     contested rows and columns go to the solver, with the same non-assignment cost as
     the whole problem, so the result is the whole problem's optimum.
     """
-    pr, pc, rr, rc, top = kernels.split_assignment(np.ascontiguousarray(cost))
+    return _solve_split(cost, *kernels.split_assignment(np.ascontiguousarray(cost)))
+
+
+def _solve_split(cost: F, pr: NDArray[np.int64], pc: NDArray[np.int64], rr: NDArray[np.int64],
+                 rc: NDArray[np.int64], top: float) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """:func:`_gnn` given the split of its problem; rows come out ascending."""
     if rr.size == 0:
         return pr, pc
     sub = cost[np.ix_(rr, rc)]
