@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # Required, not optional: a broken lxml must fail these tests, never skip them.
@@ -389,3 +390,26 @@ def test_same_input_same_bytes() -> None:
     assert to_xml(a1) == to_xml(a2)
     u1, u2 = _update(a1), _update(a2)
     assert to_xml(_cancel(a1, u1)) == to_xml(_cancel(a2, u2))
+
+
+def test_corridor_projections_are_the_ones_pyproj_chooses() -> None:
+    # The pipelines built without PROJ's database (a CAP round's hot path) must be the
+    # operations from_crs picks, to the last bit, anywhere a corridor may be centred.
+    from pyproj import Transformer
+
+    from trilink.warning.cap import _aeqd_transformers
+
+    rng = np.random.default_rng(8)
+    for lat0, lon0 in [(40.8881, 140.3381), (-0.5, 179.99), (66.6, -45.0),
+                       *zip(rng.uniform(-80, 80, 20).tolist(), rng.uniform(-180, 180, 20).tolist(),
+                            strict=True)]:
+        crs = f"+proj=aeqd +lat_0={lat0!r} +lon_0={lon0!r} +datum=WGS84 +units=m"
+        want_fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        want_inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        fwd, inv = _aeqd_transformers(float(lat0), float(lon0))
+        assert (fwd.definition, inv.definition) == (want_fwd.definition, want_inv.definition)
+        lon = lon0 + rng.uniform(-4.0, 4.0, 50)
+        lat = np.clip(lat0 + rng.uniform(-4.0, 4.0, 50), -89.0, 89.0)
+        x, y = fwd.transform(lon, lat)
+        assert np.array_equal(x, want_fwd.transform(lon, lat)[0])
+        assert np.array_equal(inv.transform(x, y)[1], want_inv.transform(x, y)[1])

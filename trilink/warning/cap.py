@@ -27,6 +27,7 @@ import hashlib
 import importlib
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pyproj import Geod, Transformer
+from pyproj import CRS, Geod, Transformer
 from shapely import LineString, MultiPolygon, Polygon, unary_union
 from shapely.geometry.polygon import orient
 
@@ -144,6 +145,27 @@ def _chunks(lats: list[float], lons: list[float]) -> list[tuple[int, int]]:
     return out
 
 
+def _aeqd_transformers(lat0_deg: float, lon0_deg: float) -> tuple[Transformer, Transformer]:
+    """WGS84 degrees (lon, lat) to an azimuthal-equidistant projection centred on the
+    point, and back: the very operations ``Transformer.from_crs("EPSG:4326", aeqd)``
+    chooses, built as PROJ pipelines. Why: ``from_crs`` searches PROJ's database for the
+    operation, about 9 ms a call, two calls per corridor chunk, which made a CAP round
+    take a quarter of a second. The centre is written as PROJ writes it (its own
+    formatting of the CRS), so the numbers are the same to the last bit."""
+    crs = f"+proj=aeqd +lat_0={lat0_deg!r} +lon_0={lon0_deg!r} +datum=WGS84 +units=m"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "may lose information": not here
+        written = dict(part.lstrip("+").split("=", 1)
+                       for part in CRS(crs).to_proj4().split() if "=" in part)
+    aeqd = (f"+proj=aeqd +lat_0={written['lat_0']} +lon_0={written['lon_0']} "
+            "+x_0=0 +y_0=0 +ellps=WGS84")
+    fwd = Transformer.from_pipeline(
+        f"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad +step {aeqd}")
+    inv = Transformer.from_pipeline(
+        f"+proj=pipeline +step +inv {aeqd} +step +proj=unitconvert +xy_in=rad +xy_out=deg")
+    return fwd, inv
+
+
 def corridor_polygon(
     track_lat_deg: list[float],
     track_lon_deg: list[float],
@@ -177,9 +199,7 @@ def corridor_polygon(
         seg_lat, seg_lon = lats[i : j + 1], lons[i : j + 1]
         mid = len(seg_lat) // 2
         lat0, lon0 = seg_lat[mid], seg_lon[mid]
-        proj = f"+proj=aeqd +lat_0={lat0!r} +lon_0={_wrap_lon(lon0)!r} +datum=WGS84 +units=m"
-        fwd = Transformer.from_crs("EPSG:4326", proj, always_xy=True)
-        inv = Transformer.from_crs(proj, "EPSG:4326", always_xy=True)
+        fwd, inv = _aeqd_transformers(lat0, _wrap_lon(lon0))
         xs, ys = fwd.transform(seg_lon, seg_lat)
         pts = list(zip(np.atleast_1d(xs).tolist(), np.atleast_1d(ys).tolist(), strict=True))
         line: Any = LineString(pts) if len(pts) > 1 else LineString([pts[0], pts[0]])
