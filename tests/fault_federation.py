@@ -264,8 +264,8 @@ class Federation:
         """Create ``reader``'s durable consumers on every partner's outbox (as its node
         user, before its node starts: an existing consumer keeps its configuration), with
         ``ack_wait_s``: what a delivery lost in a crash waits before it comes again.
-        ``trilink live``'s nodes use 5 s (launch.node_main); ``trilink node`` has no flag
-        for it and uses 30 s."""
+        ``trilink live``'s nodes use 5 s (launch.node_main); ``trilink node`` uses 30 s
+        unless given ``--ack-wait-s``."""
         from trilink.bus.nats import NatsBus
 
         bus = await NatsBus.connect(self.url(reader), self.nations, ack_wait_s=ack_wait_s,
