@@ -42,7 +42,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "live.json"
@@ -78,21 +77,6 @@ def overflight(window_s: float) -> tuple[Any, list[Any]]:
     return truth, [s for s in scenario_scans(truth, ("JPN",)) if s.t_s <= end]
 
 
-class _TrackTime(msgspec.Struct, array_like=True):
-    """A shared track's id and time alone (the recorder's share of the node's CPU time
-    stays small: the rest of each TrackPayload is skipped, not built)."""
-
-    track_id: str
-    t_s: float
-
-
-class _TrackTimes(msgspec.Struct, array_like=True):
-    tracks: list[_TrackTime]
-
-
-_TIMES = msgspec.msgpack.Decoder(_TrackTimes)
-
-
 class WallRecorder:
     """Wall times of what a node did (a NodeRecorder's hooks, for latency)."""
 
@@ -116,12 +100,14 @@ class WallRecorder:
         self.tracked.append((self.last_scan_wall, float(scan.t_s)))
 
     def on_output(self, node: Any, out: Any, warnings: list[Any], now_s: float) -> None:
+        from trilink.kinds.tracks import TRACK_STAMPS_DECODER
         from trilink.sharing.envelope import Kind
 
         wall = time.time()
         for env in out.accepted:
             if env.kind == Kind.MISSILE_TRACK and env.recipient == node.nation:
-                self.fused.append((wall, [p.t_s for p in _TIMES.decode(env.payload).tracks]))
+                stamps = TRACK_STAMPS_DECODER.decode(env.payload).tracks
+                self.fused.append((wall, [p.t_s for p in stamps]))
                 self.fused_cpu.append(time.process_time())
         objects = {o.fused_id: o for o in node.fused()} if warnings else {}
         for ev in warnings:  # the picture the round assessed (a round taken apart: its own)

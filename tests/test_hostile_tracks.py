@@ -252,3 +252,26 @@ def test_batch_screen_passes_a_tracker_covariance_and_refuses_a_near_singular_on
     ill = 0.5 * (ill + ill.T)
     assert first_bad_state(xs, np.stack([P, ill])) == 1
     assert check_state(xs[1], ill) is not None
+
+
+def test_the_stamps_decoder_reads_the_ids_and_times_the_encoder_writes() -> None:
+    # The publisher and the live bench read only these; a change of TrackPayload's
+    # leading fields must not leave them reading something else.
+    from dataclasses import dataclass as _dataclass
+
+    from trilink.kinds.tracks import TRACK_STAMPS_DECODER, encode_tracks
+
+    @_dataclass
+    class Event:
+        track_id: str
+        t_s: float
+        x: np.ndarray
+        P: np.ndarray
+        powered_probability: float
+
+    x, _ = good_state()
+    P = np.eye(9) * 100.0
+    events = [Event(f"T{k}", 10.0 + 0.5 * k, np.asarray(x, dtype=np.float64), P, 0.25)
+              for k in range(3)]
+    stamps = TRACK_STAMPS_DECODER.decode(encode_tracks(events)).tracks
+    assert [(s.track_id, s.t_s) for s in stamps] == [("T0", 10.0), ("T1", 10.5), ("T2", 11.0)]

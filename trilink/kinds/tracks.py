@@ -118,6 +118,24 @@ TRACK_DECODER: Final = msgspec.msgpack.Decoder(TrackBatch)
 """The schema-only decoder (no semantic checks): use :func:`decode_tracks` on input."""
 
 
+class TrackStamp(msgspec.Struct, frozen=True, array_like=True):
+    """A :class:`TrackPayload`'s leading fields, its id and time; the rest is skipped."""
+
+    track_id: str
+    t_s: float
+
+
+class TrackStamps(msgspec.Struct, frozen=True, array_like=True):
+    """A :class:`TrackBatch` read as its tracks' stamps."""
+
+    tracks: list[TrackStamp]
+
+
+TRACK_STAMPS_DECODER: Final = msgspec.msgpack.Decoder(TrackStamps)
+"""Ids and times of a batch already checked (by :func:`decode_checked`): skipping the 54
+numbers of each track is most of a decode, for readers that need no more."""
+
+
 def track_payload(e: TrackLike) -> TrackPayload:
     return TrackPayload(e.track_id, float(e.t_s), [float(v) for v in e.x],
                         [float(v) for v in np.asarray(e.P)[_UPPER]],

@@ -41,6 +41,7 @@ import msgspec
 import numpy as np
 from numpy.typing import NDArray
 
+from trilink.kinds.tracks import TRACK_STAMPS_DECODER
 from trilink.live.natsconf import picture_stream as picture_stream
 from trilink.live.natsconf import picture_subject as picture_subject
 from trilink.node import NationalNode, NodeOutput
@@ -181,21 +182,6 @@ _ENC = msgspec.json.Encoder()
 _DEC = msgspec.json.Decoder(PictureEvent)
 
 
-class _TrackId(msgspec.Struct, frozen=True, array_like=True):
-    """A shared track's id alone (the other fields of a TrackPayload are skipped)."""
-
-    track_id: str
-
-
-class _TrackIds(msgspec.Struct, frozen=True, array_like=True):
-    tracks: list[_TrackId]
-
-
-# The ids of a batch the node accepted (its decoder checked the rest): the publisher
-# needs no more of it, and skipping the 54 numbers of each track is most of a decode.
-_IDS_DECODER: Final = msgspec.msgpack.Decoder(_TrackIds)
-
-
 def encode_event(ev: PictureEvent) -> bytes:
     return _ENC.encode(ev)
 
@@ -312,7 +298,7 @@ class PicturePublisher:
             if env.kind != Kind.MISSILE_TRACK or env.recipient != node.nation:
                 continue
             try:
-                ids = _IDS_DECODER.decode(env.payload).tracks
+                ids = TRACK_STAMPS_DECODER.decode(env.payload).tracks
             except msgspec.DecodeError:
                 continue
             how = (env.sender, env.originator, str(env.kind), frozenset(env.rel_to))
