@@ -35,6 +35,8 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from trilink.tracking import kernels
+
 F = NDArray[np.float64]
 
 NX: Final = 9
@@ -228,18 +230,9 @@ def _all_pass_py(xs: F, Ps: F, bounds: F, max_variance: float,
                 a = P[i, j]
                 if not (a == P[j, i] and abs(a) <= 1e300):  # symmetric and finite
                     return False
-        # Cholesky, P = L Lᵀ (lower), row by row.
-        for i in range(m):
-            for j in range(i + 1):
-                acc = P[i, j]
-                for q in range(j):
-                    acc -= L[i, q] * L[j, q]
-                if i == j:
-                    if not (acc > 0.0):
-                        return False
-                    L[i, i] = math.sqrt(acc)
-                else:
-                    L[i, j] = acc / L[j, j]
+        # Cholesky, P = L Lᵀ (lower); inf (not positive definite) or NaN (overflow): no.
+        if not kernels._cholesky(P, L) < math.inf:
+            return False
         # L⁻¹ (lower) by forward substitution, and its squared Frobenius norm.
         trace_inv = 0.0
         for j in range(m):
