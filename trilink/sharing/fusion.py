@@ -86,8 +86,14 @@ def predict_track(x: F, P: F, dt_s: float, powered_probability: float) -> tuple[
     xp = np.array(x, dtype=np.float64, copy=True)
     Pp = np.array(P, dtype=np.float64, copy=True)
     if dt_s > 0:
-        kernels.predict_mode(xp, Pp, float(dt_s), 1 if powered_probability > 0.5 else 0, _PRM)
+        kernels.predict_mode(xp, Pp, float(dt_s), _likelier_mode(powered_probability), _PRM)
     return xp, Pp
+
+
+def _likelier_mode(powered_probability: float) -> int:
+    """The filter mode a shared track is predicted with: powered (1) if the sender judged
+    it more likely, else ballistic (0)."""
+    return 1 if powered_probability > 0.5 else 0
 
 
 def _all_sane(tracks: list[SourceTrack]) -> bool:
@@ -376,9 +382,8 @@ class FusedPicture:
         self._merged_revision = self.revision
         if len(objs) < 2:
             return
-        rows, cols = near_pairs(np.array([o.t_s for o in objs]), np.stack([o.x for o in objs]),
-                                np.array([o.t_s for o in objs]), np.stack([o.x for o in objs]),
-                                self.max_separation_m, same=True)
+        t_s, x = np.array([o.t_s for o in objs]), np.stack([o.x for o in objs])
+        rows, cols = near_pairs(t_s, x, t_s, x, self.max_separation_m, same=True)
         for a_pos, b_pos in zip(rows.tolist(), cols.tolist(), strict=True):
             a, b = objs[a_pos], objs[b_pos]
             if a.fused_id not in self._objects or b.fused_id not in self._objects:
@@ -413,7 +418,7 @@ class FusedPicture:
         fusion_kernels.fuse_sources(
             np.stack([s.x for s in sources]), np.stack([s.P for s in sources]),
             np.array([newest - s.t_s for s in sources]),
-            np.array([1 if s.powered_probability > 0.5 else 0 for s in sources], dtype=np.int64),
+            np.array([_likelier_mode(s.powered_probability) for s in sources], dtype=np.int64),
             _ALIGN_FORCE_M_S2, _PRM, x, P)
         obj.t_s, obj.x, obj.P = newest, x, P
 
