@@ -42,28 +42,30 @@ class Levels(_Strict):
     informational: Informational = Informational()
 
 
-class TurnDetection(_Strict):
+class _PathTest(_Strict):
+    """What the rise and the turn tests share: where they look (below an altitude, above
+    a speed), how many sigmas a change must clear, and on how many states in a row."""
+
+    max_altitude_m: float = Field(default=100e3, gt=0, le=1e6)
+    min_speed_m_s: float = Field(default=800.0, ge=0, le=8000)
+    sigma_factor: float = Field(default=3.0, ge=0, le=20)
+    confirmations: int = Field(default=2, ge=1, le=10)
+
+
+class TurnDetection(_PathTest):
     """When a track's flight plane turns more than a ballistic arc's can
     (:mod:`trilink.warning.path`: a banked glider)."""
 
     min_turn_rad: float = Field(default=0.035, gt=0, le=0.5)  # 2 degrees
-    max_altitude_m: float = Field(default=100e3, gt=0, le=1e6)
-    min_speed_m_s: float = Field(default=800.0, ge=0, le=8000)
-    sigma_factor: float = Field(default=3.0, ge=0, le=20)
-    confirmations: int = Field(default=2, ge=1, le=10)
     rebase_sigma_ratio: float = Field(default=0.5, gt=0, lt=1)
     max_gap_s: float = Field(default=60.0, gt=0, le=3600)
 
 
-class PathDetection(_Strict):
+class PathDetection(_PathTest):
     """When a track's path shows it is not ballistic (:mod:`trilink.warning.path`):
     its flight-path angle rising after apogee, or (``turn``) its flight plane turning."""
 
     min_rise_rad: float = Field(default=0.035, gt=0, le=0.5)  # 2 degrees
-    max_altitude_m: float = Field(default=100e3, gt=0, le=1e6)
-    min_speed_m_s: float = Field(default=800.0, ge=0, le=8000)
-    sigma_factor: float = Field(default=3.0, ge=0, le=20)
-    confirmations: int = Field(default=2, ge=1, le=10)
     turn: TurnDetection = TurnDetection()
 
 
