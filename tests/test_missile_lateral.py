@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
+from scenario_variant import variant_of_shipped
 
 from trilink.physics import earth
 from trilink.physics.fit import FitRequest, cross_range_m, summarise
@@ -20,6 +20,7 @@ from trilink.physics.vehicle import LaunchControls
 
 SITE = (np.radians(39.0), np.radians(125.7))
 HEADING = np.radians(90.0)
+GLIDER = "whatif-glide-toward-honshu"  # banked in these tests by cross_range_km
 
 
 def _controls(bank_deg: float) -> LaunchControls:
@@ -88,23 +89,11 @@ def test_a_ballistic_type_asked_for_a_lateral_movement_gets_one_line() -> None:
         "movement needs lift"]
 
 
-def _glide_scenario(tmp_path: Path, **launch: object) -> Path:
-    from trilink.sim.scenario import shipped_scenario_path
-
-    shipped = shipped_scenario_path("whatif-glide-toward-honshu")
-    assert shipped is not None
-    data = yaml.safe_load(shipped.read_text(encoding="utf-8"))
-    data["launches"][0].update(launch)
-    path = tmp_path / "banked.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return path
-
-
 def test_a_scenario_launch_carries_a_lateral_movement_and_flies_it(tmp_path: Path) -> None:
     from trilink.sim.flights import fly_scenarios
     from trilink.sim.scenario import load_scenario
 
-    sc = load_scenario(_glide_scenario(tmp_path, cross_range_km=120.0))
+    sc = load_scenario(variant_of_shipped(GLIDER, tmp_path, cross_range_km=120.0))
     (flight,) = fly_scenarios([sc])
     assert flight.fit.converged, flight.fit.message
     assert flight.fit.cross_range_m == pytest.approx(120e3, abs=0.6e3)
@@ -112,7 +101,7 @@ def test_a_scenario_launch_carries_a_lateral_movement_and_flies_it(tmp_path: Pat
 
 
 def test_a_lateral_movement_for_a_ballistic_launch_is_one_line(tmp_path: Path) -> None:
-    path = _glide_scenario(tmp_path, cross_range_km=120.0, missile="hwasong-12")
+    path = variant_of_shipped(GLIDER, tmp_path, cross_range_km=120.0, missile="hwasong-12")
     proc = subprocess.run([sys.executable, "-m", "trilink.cli", "run", str(path), "--out",
                            str(tmp_path / "out")], capture_output=True, text=True, check=False)
     assert proc.returncode == 2

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-import yaml
 from ballistic_arc import arc, covariance
+from scenario_variant import variant_of_shipped
 
 import trilink.warning.path as path_module
 from trilink.physics import earth
@@ -197,17 +197,7 @@ def test_the_centre_warns_a_banked_glider_from_its_heading() -> None:
 
 # --- end to end: the banked what-if through the nodes, as `trilink run` does ---------
 
-
-def _scenario(tmp_path: Path, **launch: object) -> Path:
-    from trilink.sim.scenario import shipped_scenario_path
-
-    shipped = shipped_scenario_path("whatif-glide-toward-honshu")
-    assert shipped is not None
-    data = yaml.safe_load(shipped.read_text(encoding="utf-8"))
-    data["launches"][0].update(launch)
-    out = tmp_path / "banked.yaml"
-    out.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    return out
+GLIDER = "whatif-glide-toward-honshu"  # banked here by cross_range_km
 
 
 def _simulate(scenario: Path | str) -> tuple[Any, list[PathWatch]]:
@@ -233,7 +223,7 @@ def test_japan_warns_the_banked_glider_from_its_heading_well_before_impact(
     """docs/warning.md, "A glider that turns": before the turn test, Japan's warning fell
     to an exclusive-economic-zone notice for 5 min 20 s (the ballistic prediction falls
     ~165 km short) and "take shelter" came back 64 s before impact."""
-    sim, watches = _simulate(_scenario(tmp_path, cross_range_km=120.0))
+    sim, watches = _simulate(variant_of_shipped(GLIDER, tmp_path, cross_range_km=120.0))
     impact_s = float(sim.truth.launch_t_s[0] + sim.truth.flights.flight_time_s[0])
     marked = [tr for w in watches for tr in w.tracks().values() if tr.non_ballistic]
     assert marked and all(tr.marked_by == "turn" for tr in marked)
