@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from trilink.bus.nats import NatsBus
 from trilink.live import LiveNode, live_national_node, load_keys_dir, write_keys
@@ -359,6 +359,22 @@ def publish(name: str, variant: str, result: dict[str, Any]) -> None:
     data = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     data.setdefault(name, {})[variant] = result
     RESULTS.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def run_cases(a: argparse.Namespace,
+              cases: Sequence[tuple[str, str, Callable[[Path | None], dict[str, Any]]]]
+              ) -> NoReturn:
+    """Run each ``(result name, keep subfolder, run)`` in turn (``run`` gets its folder
+    under ``--keep``, or None), each published with the load before it; exit 1 if any
+    was not ok."""
+    ok = True
+    for name, sub, run in cases:
+        before = load()
+        res = run(a.keep / sub if a.keep is not None else None)
+        res["load_before"] = before
+        publish(name, variant(a), res)
+        ok = ok and res["ok"]
+    raise SystemExit(0 if ok else 1)
 
 
 def folder(keep: Path | None) -> tuple[Path, Any]:

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from _harness import ACKED, Run, folder, jpn_lines, load, parser, publish, settings, variant
+from _harness import ACKED, Run, folder, jpn_lines, parser, run_cases, settings
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
@@ -91,15 +92,8 @@ def main() -> None:
                    help="whose server is killed (default: JPN's, then USA's)")
     a = p.parse_args()
     speed, fault_s = settings(a)
-    ok = True
-    for nation in (("JPN", "USA") if a.nation == "both" else (a.nation,)):
-        before = load()
-        keep = a.keep / nation if a.keep is not None else None
-        res = one(nation, speed, fault_s, keep)
-        res["load_before"] = before
-        publish(f"server_kill_{nation}", variant(a), res)
-        ok = ok and res["ok"]
-    raise SystemExit(0 if ok else 1)
+    nations = ("JPN", "USA") if a.nation == "both" else (a.nation,)
+    run_cases(a, [(f"server_kill_{n}", n, partial(one, n, speed, fault_s)) for n in nations])
 
 
 if __name__ == "__main__":

@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from functools import partial
 from typing import Any
 
-from _harness import Run, folder, load, parser, publish, settings, variant
+from _harness import Run, folder, parser, run_cases, settings
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
@@ -64,15 +65,8 @@ def main() -> None:
     p.add_argument("--target", choices=("node", "server", "both"), default="both")
     a = p.parse_args()
     speed, fault_s = settings(a)
-    ok = True
-    for target in (("node", "server") if a.target == "both" else (a.target,)):
-        before = load()
-        keep = a.keep / target if a.keep is not None else None
-        res = one(target, speed, fault_s, keep)
-        res["load_before"] = before
-        publish(f"pause_{target}", variant(a), res)
-        ok = ok and res["ok"]
-    raise SystemExit(0 if ok else 1)
+    targets = ("node", "server") if a.target == "both" else (a.target,)
+    run_cases(a, [(f"pause_{t}", t, partial(one, t, speed, fault_s)) for t in targets])
 
 
 if __name__ == "__main__":

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from functools import partial
 from typing import Any
 
-from _harness import Run, folder, load, parser, publish, settings, variant
+from _harness import Run, folder, parser, run_cases, settings
 
 FAULT_AT_S = 100.0  # scenario seconds: tracks are being shared by then
 
@@ -108,15 +109,8 @@ def main() -> None:
                    help="size of the offset, run once behind and once ahead")
     a = p.parse_args()
     speed, _ = settings(a)
-    ok = True
-    for sign, name in ((-1.0, "behind"), (1.0, "ahead")):
-        before = load()
-        keep = a.keep / name if a.keep is not None else None
-        res = one(sign * a.skew_s, speed, keep)
-        res["load_before"] = before
-        publish(f"skew_{name}", variant(a), res)
-        ok = ok and res["ok"]
-    raise SystemExit(0 if ok else 1)
+    run_cases(a, [(f"skew_{name}", name, partial(one, sign * a.skew_s, speed))
+                  for sign, name in ((-1.0, "behind"), (1.0, "ahead"))])
 
 
 if __name__ == "__main__":
