@@ -153,7 +153,7 @@ class TrackPath:
     ref_normal: F | None = None
     ref_sigma_rad: float = 0.0
     prev_t_s: float = -math.inf
-    prev_x: F | None = None
+    prev_rate: F | None = None  # known_plane_rate of the last state, for the next one
     turn_rad: float = 0.0  # the latest turn since the reference (signed, + is left)
     turning: int = 0
 
@@ -220,16 +220,18 @@ class PathWatch:
                 return False
         axis = turn_axis(x)
         sigma = plane_turn_sigma_rad(x, P, axis)
-        if tr.ref_normal is None or tr.prev_x is None or t_s - tr.prev_t_s > d.max_gap_s:
+        rate_now = known_plane_rate(x)
+        if (tr.ref_normal is None or tr.prev_rate is None
+                or t_s - tr.prev_t_s > d.max_gap_s):
             tr.ref_normal, tr.ref_sigma_rad, tr.turning = plane_normal(x), sigma, 0
-            tr.prev_t_s, tr.prev_x, tr.turn_rad = t_s, x, 0.0
+            tr.prev_t_s, tr.prev_rate, tr.turn_rad = t_s, rate_now, 0.0
             return False
         # Carry the reference forward by what a ballistic arc's plane does meanwhile
         # (trapezoid over the two states).
-        rate = 0.5 * (known_plane_rate(tr.prev_x) + known_plane_rate(x))
+        rate = 0.5 * (tr.prev_rate + rate_now)
         ref = tr.ref_normal + (t_s - tr.prev_t_s) * rate
         tr.ref_normal = ref / float(np.linalg.norm(ref))
-        tr.prev_t_s, tr.prev_x = t_s, x
+        tr.prev_t_s, tr.prev_rate = t_s, rate_now
         tr.turn_rad = float((plane_normal(x) - tr.ref_normal) @ axis)
         speed = float(np.linalg.norm(x[3:6]))
         _, _, h = earth.ecef_to_geodetic(x[:3][None, :])
